@@ -1,0 +1,1 @@
+"""Policy engines: PSA, Kyverno, Gatekeeper, CEL (shared), VAP. Each evaluates offline."""

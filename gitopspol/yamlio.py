@@ -1,0 +1,481 @@
+"""The one YAML module: every load and dump in gitopspol goes through here.
+
+Loading is safe and bounded:
+
+* only the standard tags (no ``!!python/...``, no custom tags): an unknown tag is an input error;
+* duplicate mapping keys are an input error (as in go-yaml v3, which kustomize and gator use);
+* alias expansion, nesting depth and file size are bounded, so a "billion laughs" document or
+  a 50 MB file is refused quickly with a clear message;
+* bytes that are not UTF-8 are refused with the line they are on.
+
+Scalars are resolved the way go-yaml v3 resolves them (what ``kubectl kustomize``, gator and
+Kyverno's kyaml read): ``yes``/``no``/``on``/``off`` are strings, ``true``/``false`` booleans,
+``0755``/``0o17``/``0x1F``/``0b101``/``1_000`` integers, unquoted dates become RFC 3339
+strings as Go's ``time.Time`` marshals them to JSON. Loaded data is therefore JSON-compatible
+(dict, list, str, int, float, bool, None), apart from non-string mapping keys.
+
+Loads use PyYAML's C parser; source positions are not kept on the data. :func:`locate` finds
+the line of a value lazily, only for the findings that are reported. Round-trip editing
+(promote) uses ruamel.yaml through :func:`rt_load` / :func:`rt_dump`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import math
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from gitopspol.errors import InputError
+
+#: Largest file gitopspol reads, in bytes. A policy repository's files are far smaller.
+MAX_FILE_BYTES = 32 * 1024 * 1024
+#: Largest number of nodes a document may expand to through aliases.
+MAX_EXPANDED_NODES = 2_000_000
+#: Deepest nesting accepted. Kubernetes manifests rarely exceed 30 levels.
+MAX_DEPTH = 256
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_MERGE = "tag:yaml.org,2002:merge"
+
+# go-yaml v3 resolve.go: the fixed table of special plain scalars.
+_SPECIAL: dict[str, tuple[str, Any]] = {
+    "": (_NULL, None),
+    "~": (_NULL, None),
+    "null": (_NULL, None),
+    "Null": (_NULL, None),
+    "NULL": (_NULL, None),
+    "true": (_BOOL, True),
+    "True": (_BOOL, True),
+    "TRUE": (_BOOL, True),
+    "false": (_BOOL, False),
+    "False": (_BOOL, False),
+    "FALSE": (_BOOL, False),
+    ".nan": (_FLOAT, math.nan),
+    ".NaN": (_FLOAT, math.nan),
+    ".NAN": (_FLOAT, math.nan),
+    ".inf": (_FLOAT, math.inf),
+    ".Inf": (_FLOAT, math.inf),
+    ".INF": (_FLOAT, math.inf),
+    "+.inf": (_FLOAT, math.inf),
+    "+.Inf": (_FLOAT, math.inf),
+    "+.INF": (_FLOAT, math.inf),
+    "-.inf": (_FLOAT, -math.inf),
+    "-.Inf": (_FLOAT, -math.inf),
+    "-.INF": (_FLOAT, -math.inf),
+    "<<": (_MERGE, "<<"),
+}
+
+_TIMESTAMP_RE = re.compile(
+    r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{1,2})-(?P<d>[0-9]{1,2})"
+    r"(?:(?:[Tt]|[ \t]+)(?P<H>[0-9]{1,2}):(?P<M>[0-9]{1,2}):(?P<S>[0-9]{1,2})"
+    r"(?:\.(?P<f>[0-9]+))?(?P<z>Z|[-+][0-9]{2}:[0-9]{2})?)?$"
+)
+_GO_INT_RE = re.compile(r"^[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$")
+_GO_FLOAT_RE = re.compile(
+    r"^[-+]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|inf|infinity|nan)$",
+    re.IGNORECASE,
+)
+
+
+def parse_go_int(text: str) -> int | None:
+    """Parse an integer as Go's ``strconv.ParseInt(s, 0, 64)`` after removing underscores.
+
+    Returns None when the text is not an integer. Values beyond int64 are accepted up to
+    uint64, as go-yaml v3 does.
+    """
+    plain = text.replace("_", "")
+    if not _GO_INT_RE.match(plain):
+        return None
+    sign = -1 if plain.startswith("-") else 1
+    body = plain.lstrip("+-")
+    low = body[:2].lower()
+    if low in ("0x", "0o", "0b"):
+        value = int(body[2:], {"0x": 16, "0o": 8, "0b": 2}[low])
+    elif len(body) > 1 and body.startswith("0"):
+        value = int(body, 8)
+    else:
+        value = int(body)
+    value *= sign
+    if value < -(2**63) or value >= 2**64:
+        return None
+    return value
+
+
+def _format_go_time(match: re.Match[str]) -> str:
+    """Format a timestamp as Go's ``time.Time.MarshalJSON`` (RFC 3339 with nanoseconds)."""
+    year, month, day = int(match["y"]), int(match["m"]), int(match["d"])
+    hour = int(match["H"] or 0)
+    minute = int(match["M"] or 0)
+    second = int(match["S"] or 0)
+    _dt.datetime(year, month, day, hour, minute, second)  # raises ValueError when invalid
+    frac = (match["f"] or "")[:9].rstrip("0")
+    zone = match["z"] or "Z"
+    text = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}"
+    if frac:
+        text += "." + frac
+    return text + zone
+
+
+class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
+    """A safe loader with go-yaml v3 scalar resolution, duplicate-key and alias checks."""
+
+    def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode and implicit[0]:
+            return _resolve_plain(value)[0]
+        if kind is ScalarNode:
+            return _STR
+        if kind is SequenceNode:
+            return "tag:yaml.org,2002:seq"
+        return "tag:yaml.org,2002:map"
+
+    def construct_document(self, node: Node) -> Any:
+        _check_limits(node)
+        return super().construct_document(node)
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == _MERGE:
+                continue
+            if isinstance(key_node, ScalarNode):
+                key = (key_node.tag, key_node.value)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f"duplicate key {key_node.value!r} (first defined on line {seen[key]})",
+                        key_node.start_mark,
+                    )
+                seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+
+def _resolve_plain(value: str) -> tuple[str, Any]:
+    """Resolve a plain scalar to ``(tag, python value)`` the way go-yaml v3 does."""
+    special = _SPECIAL.get(value)
+    if special is not None:
+        return special
+    if value and (value[0].isdigit() or value[0] in "+-."):
+        if value[0].isdigit():
+            ts = _TIMESTAMP_RE.match(value)
+            if ts is not None:
+                try:
+                    return _TIMESTAMP, _format_go_time(ts)
+                except ValueError:
+                    pass
+        integer = parse_go_int(value)
+        if integer is not None:
+            return _INT, integer
+        plain = value.replace("_", "")
+        if _GO_FLOAT_RE.match(plain):
+            return _FLOAT, float(plain)
+    return _STR, value
+
+
+def _construct_int(loader: Any, node: ScalarNode) -> int:
+    value = parse_go_int(node.value)
+    if value is None:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"invalid integer {node.value!r}", node.start_mark
+        )
+    return value
+
+
+def _construct_float(loader: Any, node: ScalarNode) -> float:
+    special = _SPECIAL.get(node.value)
+    if special is not None and special[0] == _FLOAT:
+        return float(special[1])
+    try:
+        return float(node.value.replace("_", ""))
+    except ValueError:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"invalid float {node.value!r}", node.start_mark
+        ) from None
+
+
+def _construct_bool(loader: Any, node: ScalarNode) -> bool:
+    special = _SPECIAL.get(node.value)
+    if special is None or special[0] != _BOOL:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"invalid boolean {node.value!r}", node.start_mark
+        )
+    return bool(special[1])
+
+
+def _construct_timestamp(loader: Any, node: ScalarNode) -> str:
+    match = _TIMESTAMP_RE.match(node.value)
+    if match is None:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"invalid timestamp {node.value!r}", node.start_mark
+        )
+    return _format_go_time(match)
+
+
+_Loader.add_constructor(_INT, _construct_int)
+_Loader.add_constructor(_FLOAT, _construct_float)
+_Loader.add_constructor(_BOOL, _construct_bool)
+_Loader.add_constructor(_TIMESTAMP, _construct_timestamp)
+# Everything SafeLoader does not know (python/object, custom tags) falls through to
+# construct_undefined, which raises: unknown tags are input errors.
+
+
+def _check_limits(root: Node) -> None:
+    """Refuse documents that nest too deeply or expand too far through aliases.
+
+    Sizes are memoised per node, so a billion-laughs document is measured in time linear in
+    its written size, and refused before anything is expanded.
+    """
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, done = stack.pop()
+        if id(node) in sizes:
+            continue
+        if depth > MAX_DEPTH:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"nesting deeper than {MAX_DEPTH} levels", node.start_mark
+            )
+        if isinstance(node, ScalarNode):
+            sizes[id(node)] = 1
+            continue
+        children: list[Node]
+        if isinstance(node, SequenceNode):
+            children = list(node.value)
+        else:
+            children = [part for pair in node.value for part in pair]
+        if done:
+            total = 1 + sum(sizes[id(child)] for child in children)
+            if total > MAX_EXPANDED_NODES:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"document expands to more than {MAX_EXPANDED_NODES} nodes through aliases",
+                    node.start_mark,
+                )
+            sizes[id(node)] = total
+            continue
+        stack.append((node, depth, True))
+        stack.extend((child, depth + 1, False) for child in children if id(child) not in sizes)
+
+
+def read_text(path: str | Path) -> str:
+    """Read a text file as UTF-8, bounded in size; errors name the file and line."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(
+                f"file is {size} bytes, larger than the {MAX_FILE_BYTES} bytes gitopspol reads",
+                p,
+                1,
+            )
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file", p) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, expected a file", p) from None
+    except PermissionError:
+        raise InputError("permission denied", p) from None
+    return decode(raw, p)
+
+
+def decode(raw: bytes, source: str | Path) -> str:
+    """Decode UTF-8 bytes (a leading BOM is dropped); invalid bytes are an input error."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputError(
+            f"document is {len(raw)} bytes, larger than the {MAX_FILE_BYTES} bytes gitopspol reads",
+            source,
+            1,
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})", source, line
+        ) from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _input_error(exc: yaml.YAMLError, source: str | Path) -> InputError:
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        if "could not determine a constructor for the tag" in problem:
+            problem = "unknown tag " + problem.rsplit(" ", 1)[-1].strip("'")
+        line = mark.line + 1 if mark is not None else None
+        return InputError(f"invalid YAML: {problem}", source, line)
+    return InputError(f"invalid YAML: {exc}", source)
+
+
+def load_all(text: str, source: str | Path = "<string>") -> list[Any]:
+    """Load every document of a YAML stream. Empty documents are kept as None."""
+    if len(text) > MAX_FILE_BYTES:
+        raise InputError(
+            f"document is larger than the {MAX_FILE_BYTES} bytes gitopspol reads", source, 1
+        )
+    try:
+        return list(yaml.load_all(text, Loader=_Loader))
+    except yaml.YAMLError as exc:
+        raise _input_error(exc, source) from None
+    except RecursionError:
+        raise InputError(f"invalid YAML: nesting deeper than {MAX_DEPTH} levels", source) from None
+
+
+def load(text: str, source: str | Path = "<string>") -> Any:
+    """Load a single-document YAML text (a second document is an input error)."""
+    docs = load_all(text, source)
+    if len(docs) > 1:
+        raise InputError("expected one YAML document, found several", source)
+    return docs[0] if docs else None
+
+
+def load_file(path: str | Path) -> Any:
+    """Load a single-document YAML file."""
+    return load(read_text(path), path)
+
+
+def load_all_file(path: str | Path) -> list[Any]:
+    """Load every document of a YAML file."""
+    return load_all(read_text(path), path)
+
+
+def document_lines(text: str) -> list[int]:
+    """The 1-based line where each document of ``text`` starts (its first content line)."""
+    lines: list[int] = []
+    try:
+        for node in yaml.compose_all(text, Loader=_Loader):
+            lines.append(node.start_mark.line + 1 if node is not None else 1)
+    except yaml.YAMLError:
+        pass
+    return lines
+
+
+def locate(text: str, doc_index: int, path: Sequence[str | int]) -> tuple[int, int] | None:
+    """Find the 1-based (line, column) of the value at ``path`` in document ``doc_index``.
+
+    The path is a list of mapping keys and sequence indexes. When the full path does not
+    exist, the position of its longest existing prefix is returned; None when the document
+    does not exist. Composes nodes only (no construction): used lazily for findings.
+    """
+    try:
+        for index, node in enumerate(yaml.compose_all(text, Loader=_Loader)):
+            if index == doc_index:
+                return _walk(node, path) if node is not None else (1, 1)
+    except yaml.YAMLError:
+        return None
+    return None
+
+
+def _walk(node: Node, path: Sequence[str | int]) -> tuple[int, int]:
+    current = node
+    for part in path:
+        nxt: Node | None = None
+        if isinstance(current, MappingNode):
+            for key_node, value_node in current.value:
+                if isinstance(key_node, ScalarNode) and key_node.value == str(part):
+                    nxt = value_node
+                    break
+        elif (
+            isinstance(current, SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(current.value)
+        ):
+            nxt = current.value[part]
+        if nxt is None:
+            break
+        current = nxt
+    return current.start_mark.line + 1, current.start_mark.column + 1
+
+
+def iter_documents(paths: Sequence[str | Path]) -> Iterator[tuple[Path, int, Any]]:
+    """Yield ``(path, index, document)`` for every non-empty document of every file."""
+    for path in paths:
+        p = Path(path)
+        for index, doc in enumerate(load_all_file(p)):
+            if doc is not None:
+                yield p, index, doc
+
+
+def dump(data: Any) -> str:
+    """Dump plain data as block-style YAML, keys in insertion order (for people and files)."""
+    return yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=1000,
+    )
+
+
+def dump_all(documents: Sequence[Any]) -> str:
+    """Dump several documents separated by ``---``."""
+    return "---\n".join(dump(doc) for doc in documents)
+
+
+class _Dumper(yaml.SafeDumper):
+    """SafeDumper that quotes strings go-yaml v3 or YAML 1.1 would read as another type.
+
+    PyYAML's default layout already matches Kubernetes style (list items not indented under
+    their key).
+    """
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    style: str | None = None
+    if "\n" in data:
+        style = "|"
+    elif _resolve_plain(data)[0] != _STR or data.lower() in (
+        "yes",
+        "no",
+        "on",
+        "off",
+        "y",
+        "n",
+    ):
+        style = '"'
+    return dumper.represent_scalar(_STR, data, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def rt_load(text: str, source: str | Path = "<string>") -> Any:
+    """Load YAML for round-trip editing (ruamel.yaml): comments, order and quoting survive."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    rt = YAML(typ="rt")
+    rt.preserve_quotes = True
+    try:
+        return rt.load(text)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise InputError(f"invalid YAML: {getattr(exc, 'problem', exc)}", source, line) from None
+
+
+def rt_dump(data: Any) -> str:
+    """Dump data loaded with :func:`rt_load`, keeping its comments and layout."""
+    from ruamel.yaml import YAML
+
+    rt = YAML(typ="rt")
+    rt.preserve_quotes = True
+    rt.indent(mapping=2, sequence=2, offset=0)
+    rt.width = 4096
+    out = io.StringIO()
+    rt.dump(data, out)
+    return out.getvalue()
