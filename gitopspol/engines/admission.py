@@ -1,0 +1,88 @@
+"""What every engine evaluates: an admission request, and what it says about it.
+
+The engines (PSA, Kyverno, ValidatingPolicy/VAP, Gatekeeper) share these records so that
+``gitopspol test`` and ``gitopspol check`` can combine their answers into the admission
+verdict a cluster would give.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class AdmissionRequest:
+    """One object under review, as an API server would present it to admission."""
+
+    object: dict[str, Any] | None
+    old_object: dict[str, Any] | None = None
+    operation: str = "CREATE"
+    #: The Namespace object of ``object``'s namespace, when known.
+    namespace_object: dict[str, Any] | None = None
+    #: ``{"username": ..., "groups": [...], "uid": ...}``; roles/clusterRoles for Kyverno.
+    user_info: dict[str, Any] = field(default_factory=dict)
+    dry_run: bool = False
+
+    @property
+    def resource(self) -> dict[str, Any]:
+        """The object the request is about (``old_object`` for DELETE)."""
+        return self.object if self.object is not None else (self.old_object or {})
+
+    @property
+    def kind(self) -> str:
+        return str(self.resource.get("kind", ""))
+
+    @property
+    def group_version(self) -> tuple[str, str]:
+        api = str(self.resource.get("apiVersion", ""))
+        group, _, version = api.rpartition("/")
+        return group, version
+
+    @property
+    def name(self) -> str:
+        return str((self.resource.get("metadata") or {}).get("name", ""))
+
+    @property
+    def namespace(self) -> str:
+        return str((self.resource.get("metadata") or {}).get("namespace", "") or "")
+
+
+class Status(str, Enum):
+    """Outcome of one rule (or policy, or constraint) on one request."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    SKIP = "skip"  # did not match / precondition false
+    ERROR = "error"  # could not be evaluated; message says why
+    NOT_EVALUATED = "not evaluated"  # mutate, generate, verifyImages, missing module ...
+
+
+class Action(str, Enum):
+    """What admission does with a failure, across engines.
+
+    Kyverno Enforce/Audit, ValidatingPolicy and VAP Deny/Warn/Audit, Gatekeeper
+    deny/warn/dryrun and PSA enforce/warn/audit all map onto these, ordered by strength.
+    """
+
+    AUDIT = "audit"
+    WARN = "warn"
+    DENY = "deny"
+
+    @property
+    def rank(self) -> int:
+        return {"audit": 0, "warn": 1, "deny": 2}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleResult:
+    """One engine's answer for one policy rule on one request."""
+
+    engine: str  # "psa" | "kyverno" | "vpol" | "vap" | "gatekeeper" | "kubewarden"
+    policy: str
+    rule: str | None
+    status: Status
+    message: str = ""
+    #: What the cluster does when status is FAIL; empty for several actions (VAP Warn+Audit).
+    actions: tuple[Action, ...] = ()
