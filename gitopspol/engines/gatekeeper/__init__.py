@@ -1,0 +1,186 @@
+"""OPA Gatekeeper, offline: ConstraintTemplates (Rego and CEL) and their constraints.
+
+:func:`evaluate` answers for one admission request what every constraint says, in the shared
+records of :mod:`gitopspol.engines.admission`; :mod:`.suite` runs gator ``Suite`` files.
+The order of work follows Gatekeeper: enforcement point filter, ``spec.match``, then the
+template's code with ``input.parameters`` = ``spec.parameters`` (``{}`` when absent).
+
+Heavy modules (regorus, the CEL layer, jsonschema) are imported on first use.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from gitopspol.engines.admission import Action, AdmissionRequest, RuleResult, Status
+from gitopspol.engines.gatekeeper.match import MatchError, matches
+from gitopspol.engines.gatekeeper.review import inventory as build_inventory
+from gitopspol.engines.gatekeeper.review import review_of_request, reviewed_object
+from gitopspol.engines.gatekeeper.template import CompiledTemplate, compile_template
+from gitopspol.errors import PolicyError
+
+__all__ = [
+    "AUDIT_POINT",
+    "GATOR_POINT",
+    "WEBHOOK_POINT",
+    "enforcement_actions",
+    "evaluate",
+    "review_constraints",
+]
+
+ENGINE = "gatekeeper"
+#: Gatekeeper enforcement points (``scopedEnforcementActions[].enforcementPoints[].name``).
+WEBHOOK_POINT = "validation.gatekeeper.sh"
+AUDIT_POINT = "audit.gatekeeper.sh"
+GATOR_POINT = "gator.gatekeeper.sh"
+
+_ACTIONS = {"deny": Action.DENY, "warn": Action.WARN, "dryrun": Action.AUDIT}
+
+
+def constraint_id(constraint: Mapping[str, Any]) -> str:
+    """``Kind/name`` of a constraint, the ``policy`` of its results."""
+    meta = constraint.get("metadata") if isinstance(constraint.get("metadata"), Mapping) else {}
+    assert isinstance(meta, Mapping)
+    return f"{constraint.get('kind', '')}/{meta.get('name', '')}"
+
+
+def _spec(constraint: Mapping[str, Any]) -> Mapping[str, Any]:
+    spec = constraint.get("spec")
+    if spec is None:
+        return {}
+    if not isinstance(spec, Mapping):
+        raise PolicyError(f"constraint {constraint_id(constraint)}: spec must be a mapping")
+    return spec
+
+
+def enforcement_actions(constraint: Mapping[str, Any], point: str) -> tuple[Action, ...]:
+    """The actions a constraint takes at enforcement ``point`` (empty: not enforced there).
+
+    ``enforcementAction`` defaults to ``deny``. With ``scoped``, the actions are those of
+    ``scopedEnforcementActions`` entries that list ``point`` (or ``*``).
+    """
+    spec = _spec(constraint)
+    action = str(spec.get("enforcementAction") or "deny").lower()
+    if action in _ACTIONS:
+        return (_ACTIONS[action],)
+    if action != "scoped":
+        raise PolicyError(
+            f"constraint {constraint_id(constraint)}: unknown enforcementAction {action!r}"
+            " (expected deny, warn, dryrun or scoped)"
+        )
+    found: set[Action] = set()
+    for entry in spec.get("scopedEnforcementActions") or []:
+        if not isinstance(entry, Mapping):
+            continue
+        points = {str((p or {}).get("name", "")) for p in entry.get("enforcementPoints") or []}
+        if point in points or "*" in points:
+            scoped = str(entry.get("action", "")).lower()
+            if scoped not in _ACTIONS:
+                raise PolicyError(
+                    f"constraint {constraint_id(constraint)}: unknown scoped action {scoped!r}"
+                )
+            found.add(_ACTIONS[scoped])
+    return tuple(sorted(found, key=lambda a: a.rank))
+
+
+def review_constraints(
+    templates: Mapping[str, CompiledTemplate],
+    constraints: Sequence[Mapping[str, Any]],
+    review: Mapping[str, Any],
+    *,
+    namespace: Mapping[str, Any] | None = None,
+    data: Mapping[str, Any] | None = None,
+    enforcement_point: str = WEBHOOK_POINT,
+) -> list[RuleResult]:
+    """Review one AdmissionRequest document against constraints of compiled templates.
+
+    ``templates`` maps a constraint kind to its compiled template. Each matched constraint
+    yields one FAIL per violation (message = ``msg``) or one PASS; an unmatched one a SKIP;
+    a match or evaluation error one ERROR (gator counts those as violations too). Raises
+    :class:`PolicyError` for an unknown kind, bad enforcementAction or invalid parameters.
+    """
+    doc = {**review, "namespaceObject": namespace}
+    doc_json = json.dumps(doc)
+    obj = reviewed_object(review)
+    results: list[RuleResult] = []
+    for constraint in constraints:
+        policy = constraint_id(constraint)
+        compiled = templates.get(str(constraint.get("kind", "")))
+        if compiled is None:
+            raise PolicyError(f"constraint {policy}: no ConstraintTemplate defines its kind")
+        rule = compiled.template.name
+        actions = enforcement_actions(constraint, enforcement_point)
+        spec = _spec(constraint)
+        parameters = spec.get("parameters")
+        parameters = {} if parameters is None else parameters
+        compiled.validate_parameters(policy, parameters)
+        if not actions:
+            results.append(
+                RuleResult(
+                    ENGINE, policy, rule, Status.SKIP, f"not enforced at {enforcement_point}"
+                )
+            )
+            continue
+        try:
+            if not matches(spec.get("match"), obj, namespace):
+                results.append(RuleResult(ENGINE, policy, rule, Status.SKIP, "", actions))
+                continue
+            violations = compiled.backend.violations(doc_json, doc, parameters, data or {})
+        except MatchError as exc:
+            results.append(
+                RuleResult(
+                    ENGINE, policy, rule, Status.ERROR, f"autoreject: {exc.message}", actions
+                )
+            )
+            continue
+        except PolicyError as exc:
+            results.append(RuleResult(ENGINE, policy, rule, Status.ERROR, exc.located(), actions))
+            continue
+        if not violations:
+            results.append(RuleResult(ENGINE, policy, rule, Status.PASS, "", actions))
+        results.extend(
+            RuleResult(ENGINE, policy, rule, Status.FAIL, v.msg, actions) for v in violations
+        )
+    return results
+
+
+def compile_templates(
+    templates: Sequence[Mapping[str, Any]], *, prefer_cel: bool = True
+) -> dict[str, CompiledTemplate]:
+    """Compile templates (cached by content) and index them by constraint kind."""
+    compiled: dict[str, CompiledTemplate] = {}
+    for doc in templates:
+        one = compile_template(doc, prefer_cel=prefer_cel)
+        compiled[one.template.kind] = one
+    return compiled
+
+
+def evaluate(
+    templates: Sequence[dict[str, Any]],
+    constraints: Sequence[dict[str, Any]],
+    request: AdmissionRequest,
+    *,
+    inventory: Sequence[dict[str, Any]] = (),
+    namespace: dict[str, Any] | None = None,
+    enforcement_point: str = WEBHOOK_POINT,
+) -> list[RuleResult]:
+    """What Gatekeeper's constraints say about ``request`` (engine ``gatekeeper``).
+
+    ``policy`` is the constraint ``Kind/name``, ``rule`` the template name; ``actions`` come
+    from ``enforcementAction`` (deny→DENY, warn→WARN, dryrun→AUDIT; ``scoped`` is resolved
+    for ``enforcement_point``, the admission webhook by default). ``inventory`` objects
+    become ``data.inventory``; ``namespace`` is the request's Namespace object (for
+    ``namespaceSelector`` and ``input.review.namespaceObject``). Raises :class:`PolicyError`
+    when a template does not compile or a constraint is invalid.
+    """
+    data = {"inventory": build_inventory(inventory)} if inventory else None
+    return review_constraints(
+        compile_templates(templates),
+        constraints,
+        review_of_request(request),
+        namespace=namespace if namespace is not None else request.namespace_object,
+        data=data,
+        enforcement_point=enforcement_point,
+    )

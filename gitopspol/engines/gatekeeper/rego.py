@@ -1,0 +1,119 @@
+"""Adapter over the Rego engine (regorus, from the ``gordon-to-regorus`` wheel).
+
+Everything gitopspol needs from a Rego engine is here, so the engine can be replaced by
+changing this module only: compile a template's modules once (:func:`compile_modules`),
+then evaluate its ``violation`` rule against many input documents
+(:meth:`RegoProgram.violations`).
+
+Documents cross the boundary as JSON text, never as Python objects: older regorus bindings
+turned ``False`` into ``0`` when converting dicts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gitopspol.errors import PolicyError
+
+#: The engine and version this adapter is written for (recorded in docs/gatekeeper.md).
+ENGINE = "regorus (gordon-to-regorus 0.13.0)"
+
+_LOCATION_RE = re.compile(r"-->\s*(?P<file>[^:\s]+):(?P<line>\d+):(?P<col>\d+)")
+_ERROR_RE = re.compile(r"^error:\s*(?P<msg>.*)$", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class RegoFailure:
+    """What the engine said about a failure: the message and, when known, the module line."""
+
+    message: str
+    module: str | None = None
+    line: int | None = None
+
+
+def parse_failure(exc: BaseException) -> RegoFailure:
+    """Reduce a regorus exception (message, source excerpt, Rust backtrace) to one line."""
+    text = str(exc)
+    text = text.split("Stack backtrace:", 1)[0]
+    found = _ERROR_RE.search(text)
+    message = found["msg"].strip() if found else (text.strip().splitlines() or ["unknown error"])[0]
+    where = _LOCATION_RE.search(text)
+    if where is None:
+        return RegoFailure(message)
+    return RegoFailure(message, where["file"], int(where["line"]))
+
+
+def _engine_failure(exc: BaseException) -> bool:
+    """True for errors the engine raises (RuntimeError, or a Rust panic surfaced by PyO3).
+
+    A PyO3 ``PanicException`` derives from BaseException, so it must be caught explicitly:
+    a panic in the engine must become a result, not end the run.
+    """
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+
+
+class RegoProgram:
+    """A compiled set of Rego modules whose ``violation`` rule is evaluated per input."""
+
+    __slots__ = ("_engine", "_rule")
+
+    def __init__(self, engine: Any, rule: str) -> None:
+        self._engine = engine
+        self._rule = rule
+
+    @property
+    def rule(self) -> str:
+        """The full path of the evaluated rule, e.g. ``data.k8sallowedrepos.violation``."""
+        return self._rule
+
+    def violations(self, input_json: str, data: Mapping[str, Any] | None = None) -> list[Any]:
+        """Evaluate the rule with ``input_json`` (and ``data`` merged under ``data.``).
+
+        Returns the rule's set members (an undefined rule is the empty set). Raises
+        :class:`PolicyError` with the engine's one-line message on an evaluation error.
+        """
+        engine = self._engine
+        if data:
+            engine = engine.clone()
+            engine.add_data_json(json.dumps(data))
+        try:
+            engine.set_input_json(input_json)
+            value = json.loads(engine.eval_rule_as_json(self._rule))
+        except BaseException as exc:
+            if not _engine_failure(exc):
+                raise
+            failure = parse_failure(exc)
+            raise PolicyError(failure.message, failure.module, failure.line) from None
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise PolicyError(f"{self._rule} is not a set (got {type(value).__name__})")
+        return value
+
+
+def compile_modules(
+    main: str, libs: Sequence[str] = (), *, v0: bool = True, name: str = "template"
+) -> RegoProgram:
+    """Parse ``main`` (the template's package) and its ``libs``; return its violation program.
+
+    ``v0`` selects Rego v0 syntax (gatekeeper-library templates) or v1. Raises
+    :class:`PolicyError` located at ``<name>.rego:<line>`` or ``<name>.lib<N>.rego:<line>``.
+    """
+    import regorus
+
+    engine = regorus.Engine()
+    engine.set_rego_v0(v0)
+    try:
+        package = engine.add_policy(f"{name}.rego", main)
+        for index, lib in enumerate(libs):
+            engine.add_policy(f"{name}.lib{index}.rego", lib)
+    except BaseException as exc:
+        if not _engine_failure(exc):
+            raise
+        failure = parse_failure(exc)
+        raise PolicyError(failure.message, failure.module, failure.line) from None
+    return RegoProgram(engine, f"{package}.violation")
