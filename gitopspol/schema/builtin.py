@@ -1,0 +1,68 @@
+"""The JSON schemas bundled with gitopspol (``gitopspol/schema/schemas/*.json``).
+
+Each file is a JSON Schema (draft 2020-12) with an ``$id`` under :data:`BASE_URI` and a
+``x-gitopspol-kinds`` map from ``"<apiVersion> <kind>"`` to the JSON pointer of that kind's
+schema in the file (``*`` as the kind matches every kind of that apiVersion, for Gatekeeper
+constraints). Files are read with :mod:`importlib.resources` once, and validators are
+compiled once per kind.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+#: Base of the ``$id`` of every bundled schema. Never fetched: all schemas are local.
+BASE_URI = "https://gitopspol.invalid/schemas/"
+#: Where a Kubernetes ObjectMeta schema lives, for converted CRD schemas to refer to.
+OBJECT_META_REF = BASE_URI + "k8s.json#/$defs/ObjectMeta"
+
+
+@functools.cache
+def _bundle() -> tuple[Registry[Any], dict[str, str]]:
+    """All bundled schemas as a referencing registry, and the kind index."""
+    registry: Registry[Any] = Registry()
+    index: dict[str, str] = {}
+    folder = resources.files("gitopspol.schema") / "schemas"
+    for entry in sorted(folder.iterdir(), key=lambda item: item.name):
+        if not entry.name.endswith(".json"):
+            continue
+        contents = json.loads(entry.read_text(encoding="utf-8"))
+        uri = contents["$id"]
+        registry = registry.with_resource(uri, Resource.from_contents(contents, DRAFT202012))
+        for key, pointer in contents.get("x-gitopspol-kinds", {}).items():
+            index[key] = uri + pointer
+    return registry.crawl(), index
+
+
+def schema_registry() -> Registry[Any]:
+    """The referencing registry holding every bundled schema (for converted CRD schemas too)."""
+    return _bundle()[0]
+
+
+def builtin_kinds() -> list[str]:
+    """Every ``"<apiVersion> <kind>"`` a bundled schema covers, sorted."""
+    return sorted(_bundle()[1])
+
+
+def builtin_ref(api_version: str, kind: str) -> str | None:
+    """The ``$ref`` of the bundled schema for this apiVersion and kind, if any."""
+    index = _bundle()[1]
+    return index.get(f"{api_version} {kind}") or index.get(f"{api_version} *")
+
+
+@functools.cache
+def builtin_validator(ref: str) -> Draft202012Validator:
+    """A compiled validator for one bundled schema reference (cached)."""
+    return compile_schema({"$ref": ref})
+
+
+def compile_schema(schema: dict[str, Any]) -> Draft202012Validator:
+    """A validator for ``schema`` that can refer to the bundled schemas."""
+    return Draft202012Validator(schema, registry=schema_registry())
