@@ -100,17 +100,22 @@ def compile_modules(
 ) -> RegoProgram:
     """Parse ``main`` (the template's package) and its ``libs``; return its violation program.
 
+    The sources first go through :func:`~gitopspol.engines.gatekeeper.regocompat.rewrite`,
+    which makes regorus follow OPA where the library templates depend on it.
+
     ``v0`` selects Rego v0 syntax (gatekeeper-library templates) or v1. Raises
     :class:`PolicyError` located at ``<name>.rego:<line>`` or ``<name>.lib<N>.rego:<line>``.
     """
     import regorus
 
+    from gitopspol.engines.gatekeeper.regocompat import rewrite
+
     engine = regorus.Engine()
     engine.set_rego_v0(v0)
     try:
-        package = engine.add_policy(f"{name}.rego", main)
+        package = engine.add_policy(f"{name}.rego", rewrite(main, v0=v0))
         for index, lib in enumerate(libs):
-            engine.add_policy(f"{name}.lib{index}.rego", lib)
+            engine.add_policy(f"{name}.lib{index}.rego", rewrite(lib, v0=v0))
     except BaseException as exc:
         if not _engine_failure(exc):
             raise
