@@ -641,3 +641,26 @@ def test_config_errors(change: dict[str, Any]) -> None:
     doc.update(change)
     with pytest.raises(ConfigError):
         config_from_dict(doc)
+
+
+def test_admit_namespace_with_invalid_labels() -> None:
+    bad = namespace(enforce="strict")
+    (result,) = admit(AdmissionRequest(bad))
+    assert (result.rule, result.status, result.actions) == ("enforce", Status.FAIL, (Action.DENY,))
+    assert 'invalid value "strict"' in result.message
+    assert admit(AdmissionRequest(bad, old_object=bad, operation="UPDATE")) == []
+    assert admit(AdmissionRequest(bad, old_object=namespace(), operation="UPDATE"))[0].actions == (
+        Action.DENY,
+    )
+    assert admit(AdmissionRequest(namespace(enforce="baseline"))) == []
+
+
+def test_admit_exempt_namespace_with_policy_warns() -> None:
+    config = PsaConfig(exemptions=Exemptions(namespaces=frozenset({"ns"})))
+    (result,) = admit(AdmissionRequest(namespace(enforce="baseline")), config)
+    assert result.actions == (Action.WARN,)
+    assert result.message == (
+        'namespace "ns" is exempt from Pod Security, and the policy '
+        "(enforce=baseline:latest) will be ignored"
+    )
+    assert admit(AdmissionRequest(namespace(enforce="privileged")), config) == []

@@ -69,7 +69,7 @@ class PodView:
                     self.containers.append(
                         (
                             f"{spec_path}.{group}[{index}]",
-                            str(container.get("name", "")),
+                            _str(container.get("name")),
                             container,
                             _map(container.get("securityContext")),
                         )

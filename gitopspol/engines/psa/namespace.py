@@ -187,6 +187,42 @@ def _result(
     return RuleResult("psa", "pod-security", mode, status, message, actions)
 
 
+def _labels(obj: Mapping[str, Any] | None) -> Any:
+    metadata = (obj or {}).get("metadata")
+    return metadata.get("labels") if isinstance(metadata, dict) else None
+
+
+def _admit_namespace(
+    request: AdmissionRequest, obj: Mapping[str, Any], config: PsaConfig
+) -> list[RuleResult]:
+    """Namespace requests (``ValidateNamespace``): invalid PSA labels are rejected on create,
+    and on update when they changed; an exempt namespace labelled with a policy other than
+    the defaults gets a warning that the policy is ignored."""
+    labels = _labels(obj) or {}
+    policy = namespace_policy(labels, config.defaults)
+    if policy.errors:
+        old_errors = namespace_policy(_labels(request.old_object), config.defaults).errors
+        if request.operation == "CREATE" or policy.errors != old_errors:
+            message = "invalid Pod Security labels: " + "; ".join(policy.errors)
+            return [_result("enforce", Status.FAIL, message, (Action.DENY,))]
+        return []
+    if request.name not in config.exemptions.namespaces:
+        return []
+    defaults = namespace_policy({}, config.defaults).levels
+    if policy.levels == defaults or all(lvl == PRIVILEGED for lvl, _ in policy.levels.values()):
+        return []
+    shown = [
+        f"{mode}={level}:{version}"
+        for mode, (level, version) in policy.levels.items()
+        if level != PRIVILEGED and LABEL_PREFIX + mode in labels
+    ]
+    message = (
+        f'namespace "{request.name}" is exempt from Pod Security, '
+        f"and the policy ({', '.join(shown)}) will be ignored"
+    )
+    return [_result("warn", Status.FAIL, message, (Action.WARN,))]
+
+
 def admit(
     request: AdmissionRequest,
     config: PsaConfig | None = None,
@@ -195,7 +231,9 @@ def admit(
 ) -> list[RuleResult]:
     """What PSA says about a request: one :class:`RuleResult` per mode (enforce, audit, warn).
 
-    Empty for objects PSA does not evaluate (other kinds, DELETE). Exempt requests give
+    Empty for objects PSA does not evaluate (other kinds, DELETE). A Namespace with invalid
+    PSA labels gets an enforce DENY (on create, or when an update changes the label errors),
+    and an exempt namespace labelled with a non-default policy a warning. Exempt requests give
     SKIP for every mode. A failing Pod gets DENY from enforce, WARN from warn and AUDIT from
     audit. For a workload the enforce result still says whether the Pods it creates would be
     rejected (status FAIL), but carries no action, as the API server admits the workload;
@@ -205,6 +243,8 @@ def admit(
     obj = request.object
     if obj is None or request.operation not in ("CREATE", "UPDATE"):
         return []
+    if request.kind == "Namespace" and request.group_version[0] == "":
+        return _admit_namespace(request, obj, config)
     view = pod_view(obj)
     if view is None:
         return []
