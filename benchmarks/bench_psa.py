@@ -48,3 +48,9 @@ def run(seconds: float = 1.0) -> dict[str, object]:
         "target_pods_per_second": TARGET_PER_SECOND,
         "meets_target": rate >= TARGET_PER_SECOND,
     }
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(), indent=2))

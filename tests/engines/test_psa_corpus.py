@@ -120,3 +120,15 @@ def test_latest_equals_newest_fixture_version() -> None:
                 pod = yamlio.load_file(path)
                 assert evaluate(pod, level, "latest") == evaluate(pod, level, "v1.37")
                 assert evaluate(pod, level, "v1.99") == evaluate(pod, level, "v1.37")
+
+
+def test_benchmark_runs_over_the_corpus() -> None:
+    need_shared("corpus", "psa")
+    from benchmarks.bench_psa import run
+
+    figures = run(seconds=0.01)
+    assert figures["pods"] == 3075
+    assert figures["evaluated"] == 3075
+    # restricted:latest denies every corpus pod except the 211 that pass it
+    assert figures["denied"] == 2864
+    assert figures["pods_per_second"] > 0  # type: ignore[operator]
