@@ -1,0 +1,307 @@
+"""Unit tests of the schema layer: CRD conversion, registry loading, built-in kinds, messages."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gitopspol.errors import InputError
+from gitopspol.schema import (
+    CrdRegistry,
+    ProblemStatus,
+    builtin_kinds,
+    dotted,
+    openapi_to_jsonschema,
+    validate_constraint_parameters,
+    validate_manifest,
+)
+from tests.conftest import build_file_tree
+
+WIDGET_CRD = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            required: [size]
+            properties:
+              size: {x-kubernetes-int-or-string: true}
+              note: {type: string, nullable: true}
+              mode: {type: string, enum: [fast, slow]}
+              extra: {type: object, x-kubernetes-preserve-unknown-fields: true}
+              labels: {type: object, additionalProperties: {type: string}}
+              template:
+                type: object
+                x-kubernetes-embedded-resource: true
+                x-kubernetes-preserve-unknown-fields: true
+              choice:
+                type: object
+                properties:
+                  a: {type: string}
+                anyOf:
+                - required: [a]
+                - properties: {b: {type: string}}
+  - name: v0
+    served: false
+    storage: false
+    schema:
+      openAPIV3Schema: {type: object}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: ignored}
+"""
+
+
+def widget(**spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w"},
+        "spec": {"size": 1, **spec},
+    }
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> CrdRegistry:
+    build_file_tree(tmp_path, {"crds/widget.yaml": WIDGET_CRD, "crds/README.md": "not yaml: ["})
+    return CrdRegistry.from_paths([tmp_path / "crds"])
+
+
+def problems(doc: Any, registry: CrdRegistry | None = None) -> list[tuple[str, str]]:
+    return [(p.dotted_path, p.message) for p in validate_manifest(doc, crds=registry)]
+
+
+def test_registry_loads_served_versions_only(registry: CrdRegistry) -> None:
+    assert registry.kinds() == ["example.com/v1 Widget"]
+    assert len(registry) == 1
+    assert registry.source(
+        "example.com/v1",
+        "Widget",
+    ).endswith("widget.yaml")  # type: ignore[union-attr]
+
+
+def test_valid_widget(registry: CrdRegistry) -> None:
+    doc = widget(size="50%", note=None, mode="fast", extra={"any": {"thing": 1}}, labels={"a": "b"})
+    doc["spec"]["template"] = {"apiVersion": "v1", "kind": "Pod", "spec": {"x": 1}}
+    doc["spec"]["choice"] = {"a": "x"}
+    assert problems(doc, registry) == []
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ({"size": 1.5}, [("spec.size", "must be of type integer or string, not number")]),
+        ({"sise": 1}, [("spec.sise", 'unknown field "sise"')]),
+        (
+            {"mode": "medium"},
+            [("spec.mode", 'unsupported value "medium": must be one of "fast", "slow"')],
+        ),
+        ({"labels": {"a": 1}}, [("spec.labels.a", "must be of type string, not integer")]),
+        ({"template": {"kind": "Pod"}}, [("spec.template", 'missing required field "apiVersion"')]),
+        (
+            {"template": {"apiVersion": "v1", "kind": "Pod", "metadata": {"nam": "x"}}},
+            [("spec.template.metadata.nam", 'unknown field "nam"')],
+        ),
+        ({"choice": {"b": "x"}}, [("spec.choice.b", 'unknown field "b"')]),
+    ],
+)
+def test_widget_mistakes(registry: CrdRegistry, spec: dict[str, Any], expected: list[Any]) -> None:
+    assert problems(widget(**spec), registry) == expected
+
+
+def test_required_and_root_metadata(registry: CrdRegistry) -> None:
+    doc = widget()
+    del doc["spec"]["size"]
+    doc["metadata"]["lables"] = {}
+    assert problems(doc, registry) == [
+        ("metadata.lables", 'unknown field "lables"'),
+        ("spec", 'missing required field "size"'),
+    ]
+
+
+def test_nullable_and_pruned_nulls(registry: CrdRegistry) -> None:
+    # Non-nullable fields set to null are pruned by the API server, not rejected.
+    assert problems(widget(mode=None, note=None), registry) == []
+    schema = openapi_to_jsonschema({"type": "string", "nullable": True, "enum": ["a"]})
+    assert schema == {"type": ["string", "null"], "enum": ["a", None]}
+
+
+def test_conversion_keeps_junctors_value_only() -> None:
+    schema = openapi_to_jsonschema(
+        {
+            "type": "object",
+            "properties": {"a": {"type": "string"}},
+            "anyOf": [{"properties": {"b": {}}}],
+        }
+    )
+    assert schema["additionalProperties"] is False
+    assert "additionalProperties" not in schema["anyOf"][0]
+    bounded = openapi_to_jsonschema({"type": "integer", "minimum": 0, "exclusiveMinimum": True})
+    assert bounded == {"type": "integer", "exclusiveMinimum": 0}
+
+
+def test_missing_crd_path_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        CrdRegistry.from_paths([tmp_path / "nope"])
+
+
+def test_unknown_kind_is_not_validated() -> None:
+    found = validate_manifest({"apiVersion": "example.com/v1", "kind": "Widget"})
+    assert [(p.status, p.path) for p in found] == [(ProblemStatus.NOT_VALIDATED, ())]
+    assert "not validated" in found[0].message
+
+
+def test_not_a_resource() -> None:
+    assert problems(["a"]) == [("(root)", "a manifest must be a mapping, not array")]
+    assert problems({"kind": "Namespace"}) == [("(root)", 'missing required field "apiVersion"')]
+
+
+def test_namespace_and_vap() -> None:
+    ns = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": "prd", "labels": {"a": "b"}},
+    }
+    assert problems(ns) == []
+    ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce-version"] = 1.30
+    assert problems(ns) == [
+        (
+            "metadata.labels.pod-security.kubernetes.io/enforce-version",
+            "must be of type string, not number",
+        )
+    ]
+    vap = {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingAdmissionPolicyBinding",
+        "metadata": {"name": "b"},
+        "spec": {"policyName": "p", "validationActions": ["Deny", "Block"]},
+    }
+    assert problems(vap) == [
+        (
+            "spec.validationActions[1]",
+            'unsupported value "Block": must be one of "Deny", "Warn", "Audit"',
+        )
+    ]
+
+
+def test_constraint_versions() -> None:
+    doc = {"apiVersion": "constraints.gatekeeper.sh/v1", "kind": "K8sAllowedRepos"}
+    assert problems(doc) == [
+        ("apiVersion", "Gatekeeper serves constraints only as v1beta1 and v1alpha1")
+    ]
+
+
+TEMPLATE: dict[str, Any] = {
+    "apiVersion": "templates.gatekeeper.sh/v1",
+    "kind": "ConstraintTemplate",
+    "metadata": {"name": "k8srequiredlabels"},
+    "spec": {
+        "crd": {
+            "spec": {
+                "names": {"kind": "K8sRequiredLabels"},
+                "validation": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "properties": {
+                            "labels": {"type": "array", "items": {"type": "string"}},
+                            "message": {"type": "string"},
+                        },
+                    }
+                },
+            }
+        }
+    },
+}
+
+
+def constraint(**parameters: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "constraints.gatekeeper.sh/v1beta1",
+        "kind": "K8sRequiredLabels",
+        "metadata": {"name": "c"},
+        "spec": {"parameters": parameters},
+    }
+
+
+def test_constraint_parameters_structural_v1() -> None:
+    assert validate_constraint_parameters(TEMPLATE, constraint(labels=["a"])) == []
+    found = validate_constraint_parameters(TEMPLATE, constraint(labels="a", mesage="x"))
+    assert [str(p) for p in found] == [
+        "spec.parameters.labels: must be of type array, not string",
+        'spec.parameters.mesage: unknown field "mesage"',
+    ]
+    assert found[0].schema == "ConstraintTemplate k8srequiredlabels"
+
+
+def test_constraint_parameters_legacy_schema() -> None:
+    legacy = copy.deepcopy(TEMPLATE)
+    legacy["apiVersion"] = "templates.gatekeeper.sh/v1beta1"  # legacySchema defaults to true
+    found = validate_constraint_parameters(legacy, constraint(labels="a", mesage="x"))
+    assert [str(p) for p in found] == ["spec.parameters.labels: must be of type array, not string"]
+    legacy["spec"]["crd"]["spec"]["validation"]["legacySchema"] = False
+    assert len(validate_constraint_parameters(legacy, constraint(mesage="x"))) == 1
+
+
+def test_constraint_kind_must_match_template() -> None:
+    other = constraint(labels=["a"])
+    other["kind"] = "K8sOther"
+    assert [p.path for p in validate_constraint_parameters(TEMPLATE, other)] == [("kind",)]
+
+
+def test_constraint_parameters_through_registry() -> None:
+    registry = CrdRegistry()
+    registry.add(TEMPLATE)
+    assert problems(constraint(labels=["a"]), registry) == []
+    assert problems(constraint(labels=[1]), registry) == [
+        ("spec.parameters.labels[0]", "must be of type string, not integer")
+    ]
+
+
+def test_bad_parameter_schema_is_a_problem_not_a_crash() -> None:
+    broken = copy.deepcopy(TEMPLATE)
+    broken["spec"]["crd"]["spec"]["validation"]["openAPIV3Schema"]["properties"]["message"] = {
+        "type": "string",
+        "pattern": "([",
+    }
+    found = validate_constraint_parameters(broken, constraint(message="x"))
+    assert len(found) == 1
+    assert "not usable" in found[0].message
+
+
+def test_dotted() -> None:
+    assert dotted(("spec", "rules", 0, "name")) == "spec.rules[0].name"
+    assert dotted(()) == "(root)"
+
+
+def test_builtin_kinds_cover_the_brief() -> None:
+    kinds = set(builtin_kinds())
+    for expected in (
+        "kyverno.io/v1 ClusterPolicy",
+        "kyverno.io/v1 Policy",
+        "kyverno.io/v2 PolicyException",
+        "policies.kyverno.io/v1 ValidatingPolicy",
+        "templates.gatekeeper.sh/v1beta1 ConstraintTemplate",
+        "constraints.gatekeeper.sh/v1beta1 *",
+        "admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy",
+        "v1 Namespace",
+        "argoproj.io/v1alpha1 ApplicationSet",
+        "argoproj.io/v1alpha1 AppProject",
+        "source.toolkit.fluxcd.io/v1 OCIRepository",
+    ):
+        assert expected in kinds
