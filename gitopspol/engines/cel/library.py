@@ -1,0 +1,422 @@
+"""The Kubernetes and Kyverno CEL libraries, as custom functions for ``cel-expr-python``.
+
+``cel-expr-python`` brings the CEL standard library with the optional-types and strings
+extensions (``a.?b.orValue(x)``, ``split``, ``join``, ``format``, ``lowerAscii`` ...). This
+module adds what Kubernetes and Kyverno policies use beyond that:
+
+* lists (Kubernetes ``lists`` library): ``sum``, ``min``, ``max``, ``isSorted``;
+* regex: ``find``, ``findAll`` (RE2 semantics, through ``google-re2``);
+* quantity: ``quantity``, ``isQuantity`` and the ``Quantity`` methods;
+* url: ``url``, ``isURL``, ``getScheme``, ``getHost``, ``getHostname``, ``getPort``,
+  ``getEscapedPath``, ``getQuery``;
+* ip/cidr: ``ip``, ``isIP``, ``cidr``, ``isCIDR`` and their methods;
+* Kyverno: ``resource.Get`` / ``resource.List``, ``image.GetMetadata``,
+  ``parseServiceAccount``, ``time.now``.
+
+The runtime cannot hold opaque Python objects, so a Quantity, URL, IP or CIDR value is a
+CEL map with one marker key (``"@quantity": "1Gi"``). Their methods are overloads on maps.
+Kyverno's ``resource`` and ``image`` variables are maps too: they carry the mock data of the
+suite's ``context.yaml``, so evaluation needs no global state and stays thread-safe.
+
+Not available (the runtime refuses a second ``indexOf``/``lastIndexOf`` next to the strings
+extension): the list overloads of ``indexOf`` and ``lastIndexOf``; ``authorizer`` checks;
+Kyverno ``http`` (gitopspol never reaches the network) and ``globalContext``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import ipaddress
+import itertools
+import re
+import urllib.parse
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
+
+from gitopspol.engines.cel.kinds import resource_for_kind
+
+QUANTITY = "@quantity"
+URL = "@url"
+IP = "@ip"
+CIDR = "@cidr"
+#: Marker keys of the values this library builds; :func:`plain` turns them back into text.
+MARKERS = (QUANTITY, URL, IP, CIDR)
+
+# Kubernetes resource.Quantity grammar (apimachinery/pkg/api/resource/quantity.go).
+_QUANTITY_RE = re.compile(
+    r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$"
+)
+_BINARY = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
+_DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+
+
+def parse_quantity(text: str) -> Fraction:
+    """The exact value of a Kubernetes quantity (``"1.5Gi"``, ``"100m"``, ``"1e3"``).
+
+    Raises ValueError for text that is not a quantity.
+    """
+    match = _QUANTITY_RE.match(text.strip()) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError(f"quantities must match the regular expression: {text!r}")
+    number = Fraction(match.group(1))
+    suffix = match.group(2) or ""
+    if suffix in _BINARY:
+        return number * Fraction(2 ** _BINARY[suffix])
+    exponent = _DECIMAL[suffix] if suffix in _DECIMAL else int(suffix[1:])
+    return number * Fraction(10**exponent if exponent >= 0 else Fraction(1, 10**-exponent))
+
+
+def _quantity(text: str) -> dict[str, Any]:
+    parse_quantity(text)
+    return {QUANTITY: text.strip()}
+
+
+def _is_quantity(text: str) -> bool:
+    try:
+        parse_quantity(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _qvalue(value: dict[str, Any]) -> Fraction:
+    if QUANTITY not in value:
+        raise ValueError("not a quantity")
+    return parse_quantity(str(value[QUANTITY]))
+
+
+def _format_fraction(value: Fraction) -> str:
+    if value.denominator == 1:
+        return str(value.numerator)
+    return format(float(value), "g")
+
+
+def _qcompare(a: dict[str, Any], b: dict[str, Any]) -> int:
+    left, right = _qvalue(a), _qvalue(b)
+    return (left > right) - (left < right)
+
+
+def _as_integer(value: dict[str, Any]) -> int:
+    number = _qvalue(value)
+    if number.denominator != 1 or not -(2**63) <= number.numerator < 2**63:
+        raise ValueError("cannot convert value to integer")
+    return number.numerator
+
+
+def _qarith(sign: int) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    def op(a: dict[str, Any], b: Any) -> dict[str, Any]:
+        other = Fraction(b) if isinstance(b, int) else _qvalue(b)
+        return {QUANTITY: _format_fraction(_qvalue(a) + sign * other)}
+
+    return op
+
+
+def _url(text: str) -> dict[str, Any]:
+    parsed = urllib.parse.urlsplit(text)
+    if not parsed.scheme and not text.startswith("/"):
+        raise ValueError(f"URL must be absolute or an absolute path: {text!r}")
+    return {URL: text}
+
+
+def _is_url(text: str) -> bool:
+    try:
+        _url(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _url_part(part: str) -> Callable[[dict[str, Any]], Any]:
+    def get(value: dict[str, Any]) -> Any:
+        parsed = urllib.parse.urlsplit(str(value.get(URL, "")))
+        if part == "scheme":
+            return parsed.scheme
+        if part == "host":
+            return parsed.netloc.rpartition("@")[2]
+        if part == "hostname":
+            return parsed.hostname or ""
+        if part == "port":
+            return str(parsed.port) if parsed.port is not None else ""
+        if part == "path":
+            return parsed.path
+        query: dict[str, list[str]] = {}
+        for key, val in urllib.parse.parse_qsl(parsed.query, keep_blank_values=True):
+            query.setdefault(key, []).append(val)
+        return query
+
+    return get
+
+
+def _ip(text: str) -> dict[str, Any]:
+    if "%" in text:  # Kubernetes refuses zones
+        raise ValueError(f"IP address with zone value is not allowed: {text!r}")
+    return {IP: str(ipaddress.ip_address(text))}
+
+
+def _cidr(text: str) -> dict[str, Any]:
+    ipaddress.ip_interface(text)  # validates, keeps host bits as Kubernetes does
+    if "/" not in text:
+        raise ValueError(f"network address must be in CIDR notation: {text!r}")
+    return {CIDR: text}
+
+
+def _valid(parse: Callable[[str], Any]) -> Callable[[str], bool]:
+    def check(text: str) -> bool:
+        try:
+            parse(text)
+        except ValueError:
+            return False
+        return True
+
+    return check
+
+
+def _addr(value: dict[str, Any]) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    if IP in value:
+        return ipaddress.ip_address(str(value[IP]))
+    if CIDR in value:
+        return ipaddress.ip_interface(str(value[CIDR])).ip
+    raise ValueError("not an IP address")
+
+
+def _net(value: dict[str, Any]) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    if CIDR not in value:
+        raise ValueError("not a CIDR")
+    return ipaddress.ip_interface(str(value[CIDR])).network
+
+
+def _contains_ip(value: dict[str, Any], other: Any) -> bool:
+    address = ipaddress.ip_address(other) if isinstance(other, str) else _addr(other)
+    return address in _net(value)
+
+
+def _contains_cidr(value: dict[str, Any], other: Any) -> bool:
+    net = ipaddress.ip_network(other, strict=False) if isinstance(other, str) else _net(other)
+    mine = _net(value)
+    return net.version == mine.version and net.subnet_of(mine)  # type: ignore[arg-type]
+
+
+def _find(text: str, pattern: str) -> str:
+    import re2
+
+    found = re2.search(pattern, text)
+    return found.group(0) if found is not None else ""
+
+
+def _find_all(text: str, pattern: str, limit: int = -1) -> list[str]:
+    import re2
+
+    if limit == 0:
+        return []
+    out = [m.group(0) for m in re2.finditer(pattern, text)]
+    return out if limit < 0 else out[:limit]
+
+
+def _list_sum(items: list[Any]) -> Any:
+    total: Any = 0
+    for item in items:
+        total = total + item
+    return total
+
+
+def _list_min(items: list[Any]) -> Any:
+    if not items:
+        raise ValueError("min called on empty list")
+    return min(items)
+
+
+def _list_max(items: list[Any]) -> Any:
+    if not items:
+        raise ValueError("max called on empty list")
+    return max(items)
+
+
+def _is_sorted(items: list[Any]) -> bool:
+    return all(a <= b for a, b in itertools.pairwise(items))
+
+
+# ---- Kyverno -----------------------------------------------------------------------------
+
+#: Key of the ``resource`` variable's map that holds the mock objects of the context.
+RESOURCES = "@resources"
+#: Key of the ``image`` variable's map that holds the mock image data of the context.
+IMAGES = "@images"
+
+
+def _object_matches(obj: dict[str, Any], api_version: str, resource: str, namespace: str) -> bool:
+    meta = obj.get("metadata") or {}
+    return (
+        str(obj.get("apiVersion", "")) == api_version
+        and resource_for_kind(str(obj.get("kind", ""))) == resource
+        and (not namespace or str(meta.get("namespace", "") or "") == namespace)
+    )
+
+
+def _resource_get(
+    ctx: dict[str, Any], api_version: str, resource: str, namespace: str, name: str
+) -> Any:
+    for obj in ctx.get(RESOURCES) or []:
+        if (
+            _object_matches(obj, api_version, resource, namespace)
+            and (obj.get("metadata") or {}).get("name") == name
+        ):
+            return obj
+    raise ValueError(f'{resource} "{name}" not found in namespace "{namespace}"')
+
+
+def _resource_list(ctx: dict[str, Any], api_version: str, resource: str, namespace: str) -> Any:
+    items = [
+        obj
+        for obj in ctx.get(RESOURCES) or []
+        if _object_matches(obj, api_version, resource, namespace)
+    ]
+    return {"apiVersion": api_version, "kind": "List", "items": items}
+
+
+def _image_metadata(ctx: dict[str, Any], ref: str) -> Any:
+    images: dict[str, Any] = ctx.get(IMAGES) or {}
+    for candidate in (ref, "docker.io/" + ref, "docker.io/library/" + ref):
+        if candidate in images:
+            return images[candidate]
+    raise ValueError(f"image {ref!r} has no data in the context (no registry access offline)")
+
+
+def _parse_service_account(username: str) -> dict[str, str]:
+    parts = username.split(":")
+    if len(parts) == 4 and parts[0] == "system" and parts[1] == "serviceaccount":
+        return {"Namespace": parts[2], "Name": parts[3]}
+    return {"Namespace": "", "Name": ""}
+
+
+def _now() -> _dt.datetime:
+    return _dt.datetime.now(_dt.UTC)
+
+
+def function_decls(cel: Any) -> list[Any]:
+    """The ``cel.FunctionDecl`` list of this library, for ``cel.NewEnv(functions=...)``."""
+    T = cel.Type
+    S, INT, B, D = T.STRING, T.INT, T.BOOL, T.DYN
+    M = T.Map(T.STRING, T.DYN)
+    L = T.List(T.DYN)
+
+    def fn(name: str, *overloads: tuple[str, Any, list[Any], bool, Callable[..., Any]]) -> Any:
+        return cel.FunctionDecl(
+            name,
+            [
+                cel.Overload(oid, return_type=ret, parameters=params, is_member=member, impl=impl)
+                for oid, ret, params, member, impl in overloads
+            ],
+        )
+
+    def member(name: str, ret: Any, params: list[Any], impl: Callable[..., Any]) -> Any:
+        return fn(name, (f"{name}_member", ret, params, True, impl))
+
+    def free(name: str, ret: Any, params: list[Any], impl: Callable[..., Any]) -> Any:
+        return fn(name, (f"{name}_global", ret, params, False, impl))
+
+    return [
+        # lists
+        member("sum", D, [L], _list_sum),
+        member("min", D, [L], _list_min),
+        member("max", D, [L], _list_max),
+        member("isSorted", B, [L], _is_sorted),
+        # regex
+        member("find", S, [S, S], _find),
+        fn(
+            "findAll",
+            ("findAll_member", L, [S, S], True, _find_all),
+            ("findAll_limit_member", L, [S, S, INT], True, _find_all),
+        ),
+        # quantity
+        free("quantity", M, [S], _quantity),
+        free("isQuantity", B, [S], _is_quantity),
+        member("isInteger", B, [M], lambda q: _qvalue(q).denominator == 1),
+        member("asInteger", INT, [M], _as_integer),
+        member("asApproximateFloat", T.DOUBLE, [M], lambda q: float(_qvalue(q))),
+        member("sign", INT, [M], lambda q: (_qvalue(q) > 0) - (_qvalue(q) < 0)),
+        member("compareTo", INT, [M, M], _qcompare),
+        member("isGreaterThan", B, [M, M], lambda a, b: _qcompare(a, b) > 0),
+        member("isLessThan", B, [M, M], lambda a, b: _qcompare(a, b) < 0),
+        fn("add", ("add_q", M, [M, M], True, _qarith(1)), ("add_i", M, [M, INT], True, _qarith(1))),
+        fn(
+            "sub",
+            ("sub_q", M, [M, M], True, _qarith(-1)),
+            ("sub_i", M, [M, INT], True, _qarith(-1)),
+        ),
+        # url
+        free("url", M, [S], _url),
+        free("isURL", B, [S], _is_url),
+        member("getScheme", S, [M], _url_part("scheme")),
+        member("getHost", S, [M], _url_part("host")),
+        member("getHostname", S, [M], _url_part("hostname")),
+        member("getPort", S, [M], _url_part("port")),
+        member("getEscapedPath", S, [M], _url_part("path")),
+        member("getQuery", T.Map(T.STRING, L), [M], _url_part("query")),
+        # ip / cidr
+        free("ip", M, [S], _ip),
+        free("isIP", B, [S], _valid(_ip)),
+        free("cidr", M, [S], _cidr),
+        free("isCIDR", B, [S], _valid(_cidr)),
+        member("family", INT, [M], lambda v: _addr(v).version),
+        member("isUnspecified", B, [M], lambda v: _addr(v).is_unspecified),
+        member("isLoopback", B, [M], lambda v: _addr(v).is_loopback),
+        member(
+            "isLinkLocalMulticast",
+            B,
+            [M],
+            lambda v: _addr(v).is_multicast and _addr(v).is_link_local,
+        ),
+        member(
+            "isLinkLocalUnicast",
+            B,
+            [M],
+            lambda v: _addr(v).is_link_local and not _addr(v).is_multicast,
+        ),
+        member(
+            "isGlobalUnicast", B, [M], lambda v: _addr(v).is_global and not _addr(v).is_multicast
+        ),
+        member("prefixLength", INT, [M], lambda v: _net(v).prefixlen),
+        member("masked", M, [M], lambda v: {CIDR: str(_net(v))}),
+        fn(
+            "containsIP",
+            ("containsIP_s", B, [M, S], True, _contains_ip),
+            ("containsIP_ip", B, [M, M], True, _contains_ip),
+        ),
+        fn(
+            "containsCIDR",
+            ("containsCIDR_s", B, [M, S], True, _contains_cidr),
+            ("containsCIDR_c", B, [M, M], True, _contains_cidr),
+        ),
+        # Kyverno
+        member("Get", D, [M, S, S, S, S], _resource_get),
+        member("List", D, [M, S, S, S], _resource_list),
+        member("GetMetadata", D, [M, S], _image_metadata),
+        free("parseServiceAccount", M, [S], _parse_service_account),
+        free("time.now", T.TIMESTAMP, [], _now),
+    ]
+
+
+def plain(value: Any) -> Any:
+    """A value read back from the runtime as plain JSON-like Python data.
+
+    Timestamps become RFC 3339 text, durations Go duration text (``"3600s"``), bytes text,
+    and the marker maps of this library their text (``"1Gi"``).
+    """
+    if isinstance(value, dict):
+        if len(value) == 1:
+            (key,) = value
+            if key in MARKERS:
+                return value[key]
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, _dt.datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, _dt.timedelta):
+        return f"{value.total_seconds():g}s"
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", "replace")
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)

@@ -1,0 +1,147 @@
+"""Compile CEL expressions once, evaluate them on plain Python data.
+
+One ``cel-expr-python`` environment is built per set of declared variables, with the
+optional-types and strings extensions and :mod:`gitopspol.engines.cel.library`. Programs are
+cached by (expression text, variables); the cache and the environments are guarded by a
+lock, so programs can be shared between threads.
+
+Evaluation is bounded: the runtime stops any expression after 10,000 comprehension
+iterations in total ("iteration budget exceeded"), CEL has no other loops, and regular
+expressions are RE2 (linear time). A runaway expression is therefore stopped and reported
+as a :class:`~gitopspol.errors.PolicyError`, like any compile or evaluation error.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from gitopspol.engines.cel import library
+from gitopspol.engines.cel.compat import go_compat
+from gitopspol.errors import PolicyError
+
+#: Variables of a Kubernetes ValidatingAdmissionPolicy / Kyverno ValidatingPolicy expression.
+DEFAULT_VARIABLES: tuple[str, ...] = (
+    "object",
+    "oldObject",
+    "request",
+    "params",
+    "namespaceObject",
+    "variables",
+    "authorizer",
+    "resource",
+    "image",
+)
+#: Variables whose value is a map carrying context data (Kyverno ``resource``, ``image``).
+_MAP_VARIABLES = frozenset({"resource", "image"})
+#: Longest expression text accepted (Kubernetes limits validation expressions to 5 KiB).
+MAX_EXPRESSION_CHARS = 64 * 1024
+
+_NOT_FOUND = re.compile(r'NOT_FOUND: Key not found in map : "(.*)"')
+_LOCK = threading.Lock()
+_ENVS: dict[tuple[str, ...], Any] = {}
+_PROGRAMS: dict[tuple[str, tuple[str, ...]], Program] = {}
+
+
+def _shorten(expr: str, limit: int = 120) -> str:
+    flat = " ".join(expr.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def _env(variables: tuple[str, ...]) -> Any:
+    env = _ENVS.get(variables)
+    if env is None:
+        from cel_expr_python import cel
+        from cel_expr_python.ext import ext_optional, ext_strings
+
+        map_type = cel.Type.Map(cel.Type.STRING, cel.Type.DYN)
+        env = cel.NewEnv(
+            variables={
+                name: map_type if name in _MAP_VARIABLES else cel.Type.DYN for name in variables
+            },
+            extensions=[ext_optional.ExtOptional(), ext_strings.ExtStrings()],
+            functions=library.function_decls(cel),
+        )
+        _ENVS[variables] = env
+    return env
+
+
+class Program:
+    """A compiled CEL expression. Build it with :func:`compile_program`."""
+
+    __slots__ = ("_compiled", "expression", "variables")
+
+    def __init__(self, expression: str, variables: tuple[str, ...], compiled: Any) -> None:
+        self.expression = expression
+        self.variables = variables
+        self._compiled = compiled
+
+    def evaluate(self, activation: Mapping[str, Any]) -> Any:
+        """Evaluate on ``activation`` (variable name -> plain data); return plain data.
+
+        Variables that are declared but absent from ``activation`` are bound to null.
+        Raises PolicyError naming the expression when evaluation fails (missing key, no
+        matching overload, cost limit ...).
+        """
+        return library.plain(self.evaluate_native(activation))
+
+    def evaluate_native(self, activation: Mapping[str, Any]) -> Any:
+        """Like :meth:`evaluate`, but timestamps and durations stay ``datetime`` values.
+
+        Use it for values fed back into other expressions (ValidatingPolicy ``variables``),
+        so that a duration stays a duration.
+        """
+        data = {name: activation.get(name) for name in self.variables}
+        try:
+            value = self._compiled.eval(data=data)
+        except (RuntimeError, TypeError, ValueError) as exc:
+            raise PolicyError(self._error_text(str(exc))) from None
+        if value.type().name() == "ERROR":
+            raise PolicyError(self._error_text(str(value.value())))
+        try:
+            return value.plain_value()
+        except TypeError:  # optional values do not convert to Python
+            raise PolicyError(
+                f"CEL expression {_shorten(self.expression)!r}: result is an optional value; "
+                "use .orValue() or .hasValue()"
+            ) from None
+
+    def _error_text(self, detail: str) -> str:
+        detail = _NOT_FOUND.sub(r"no such key: \1", detail.strip())
+        if "Iteration budget exceeded" in detail:
+            detail = "evaluation cost limit exceeded (more than 10000 iterations)"
+        return f"CEL expression {_shorten(self.expression)!r} failed: {detail}"
+
+
+def compile_program(expr: str, variables: Sequence[str] = DEFAULT_VARIABLES) -> Program:
+    """Compile ``expr`` with ``variables`` declared (as dynamic values), once, cached.
+
+    Raises PolicyError with the compiler's message (position and caret) for a syntax or
+    type error.
+    """
+    if not isinstance(expr, str):
+        raise PolicyError(f"CEL expression must be a string, not {type(expr).__name__}")
+    if len(expr) > MAX_EXPRESSION_CHARS:
+        raise PolicyError(f"CEL expression is longer than {MAX_EXPRESSION_CHARS} characters")
+    names = tuple(variables)
+    key = (expr, names)
+    program = _PROGRAMS.get(key)
+    if program is not None:
+        return program
+    with _LOCK:
+        program = _PROGRAMS.get(key)
+        if program is None:
+            try:
+                compiled = _env(names).compile(go_compat(expr))
+            except (RuntimeError, ValueError) as exc:
+                detail = (
+                    str(exc).replace("INVALID_ARGUMENT: ", "").replace(" [INVALID_ARGUMENT]", "")
+                )
+                raise PolicyError(
+                    f"CEL expression {_shorten(expr)!r} does not compile: {detail.strip()}"
+                ) from None
+            program = Program(expr, names, compiled)
+            _PROGRAMS[key] = program
+    return program

@@ -1,0 +1,448 @@
+"""Evaluate CEL admission policies: Kyverno ValidatingPolicy, Kubernetes VAP, ``validate.cel``.
+
+All three share one core (:func:`_evaluate`), which follows the Kubernetes
+ValidatingAdmissionPolicy semantics:
+
+1. ``matchConditions`` (``celPreconditions`` for a ``validate.cel`` rule): any false -> SKIP;
+2. ``variables`` in order, each seeing the earlier ones as ``variables.<name>``;
+3. ``validations`` (``expressions``): any false -> FAIL with its ``messageExpression``
+   (when it gives a non-empty string), else its ``message``, else ``failed expression: E``;
+4. ``auditAnnotations`` are evaluated (an error is an error) but do not change the verdict.
+
+An expression that cannot be evaluated gives ERROR, or SKIP when ``failurePolicy: Ignore``.
+Variables are evaluated eagerly; one that fails only matters when an expression uses it
+(Kubernetes evaluates them lazily), and then its own error is reported.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from gitopspol.engines.admission import Action, AdmissionRequest, RuleResult, Status
+from gitopspol.engines.cel import DEFAULT_VARIABLES, compile_program
+from gitopspol.engines.cel.kinds import resource_for_kind
+from gitopspol.engines.vpol.autogen import autogen_controllers, autogen_spec
+from gitopspol.engines.vpol.context import CelContext
+from gitopspol.engines.vpol.matching import match_resources, selector_matches
+from gitopspol.errors import PolicyError
+
+_ACTIONS = {"Deny": Action.DENY, "Warn": Action.WARN, "Audit": Action.AUDIT}
+
+
+def request_data(request: AdmissionRequest) -> dict[str, Any]:
+    """The ``request`` variable: an ``admission.k8s.io/v1`` AdmissionRequest as data."""
+    group, version = request.group_version
+    kind = {"group": group, "version": version, "kind": request.kind}
+    resource = {"group": group, "version": version, "resource": resource_for_kind(request.kind)}
+    user = dict(request.user_info)
+    return {
+        "uid": "",
+        "kind": kind,
+        "resource": resource,
+        "requestKind": kind,
+        "requestResource": resource,
+        "name": request.name,
+        "namespace": request.namespace,
+        "operation": request.operation,
+        "userInfo": {
+            "username": str(user.get("username", "")),
+            "uid": str(user.get("uid", "")),
+            "groups": list(user.get("groups") or []),
+            "extra": dict(user.get("extra") or {}),
+        },
+        "dryRun": request.dry_run,
+        "options": {},
+    }
+
+
+def _activation(
+    request: AdmissionRequest, params: Any, context: CelContext | None
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "object": request.object,
+        "oldObject": request.old_object,
+        "request": request_data(request),
+        "params": params,
+        "namespaceObject": request.namespace_object,
+        "variables": {},
+        "authorizer": None,
+    }
+    data.update((context or CelContext()).activation())
+    return data
+
+
+def _actions(names: Any, default: tuple[Action, ...]) -> tuple[Action, ...]:
+    if not names:
+        return default
+    actions = []
+    for name in names:
+        if name not in _ACTIONS:
+            raise PolicyError(f"validationActions: unknown action {name!r} (Deny, Warn, Audit)")
+        actions.append(_ACTIONS[name])
+    return tuple(actions)
+
+
+def _expression(entry: Any, where: str) -> str:
+    if not isinstance(entry, dict) or not isinstance(entry.get("expression"), str):
+        raise PolicyError(f"{where}: each entry needs a string 'expression'")
+    return str(entry["expression"])
+
+
+class _Scope:
+    """One evaluation's activation and ``variables``.
+
+    A variable whose value the runtime cannot take back as input (a timestamp, a duration,
+    an optional) is inlined instead: later expressions get ``(its expression)`` in place
+    of ``variables.<name>``, which is what lazy evaluation gives too. A variable that
+    fails is left out; an expression using it reports the variable's own error.
+    """
+
+    def __init__(self, act: dict[str, Any]) -> None:
+        self.act = act
+        self.values: dict[str, Any] = {}
+        act["variables"] = self.values
+        self.failed: dict[str, PolicyError] = {}
+        self.inline: list[tuple[re.Pattern[str], str]] = []
+
+    def _text(self, expr: str) -> str:
+        for pattern, replacement in self.inline:
+            expr = pattern.sub(replacement.replace("\\", "\\\\"), expr)
+        return expr
+
+    def run(self, expr: str) -> Any:
+        """Evaluate ``expr`` to plain data."""
+        text = self._text(expr)
+        try:
+            return compile_program(text, DEFAULT_VARIABLES).evaluate(self.act)
+        except PolicyError as exc:
+            for name, error in self.failed.items():
+                if f"variables.{name}" in text:
+                    raise PolicyError(f"variable {name!r}: {error.message}") from None
+            raise exc from None
+
+    def define(self, name: str, expr: str) -> None:
+        """Evaluate and bind variable ``name``."""
+        text = self._text(expr)
+        try:
+            value = compile_program(text, DEFAULT_VARIABLES).evaluate_native(self.act)
+        except PolicyError as exc:
+            if "optional value" in exc.message:
+                self._inline(name, text)
+            else:
+                self.failed[name] = exc
+            return
+        if isinstance(value, _dt.datetime | _dt.timedelta):
+            self._inline(name, text)
+        else:
+            self.values[name] = value
+
+    def _inline(self, name: str, text: str) -> None:
+        pattern = re.compile(rf"\bvariables\.{re.escape(name)}\b")
+        self.inline.append((pattern, f"({text})"))
+
+
+def _evaluate(
+    *,
+    engine: str,
+    policy: str,
+    rule: str | None,
+    spec: Mapping[str, Any],
+    conditions: Sequence[Any],
+    validations: Sequence[Any],
+    act: dict[str, Any],
+    actions: tuple[Action, ...],
+    errors_fail: bool = False,
+) -> RuleResult:
+    """The core shared by the three entry points (see the module docstring).
+
+    ``errors_fail``: a validation that cannot be evaluated is a FAIL, as the Kubernetes
+    validator library decides (Kyverno ``validate.cel`` runs on it); ValidatingPolicy and
+    VAP report an ERROR instead.
+    """
+
+    def result(status: Status, message: str = "") -> RuleResult:
+        return RuleResult(engine, policy, rule, status, message, actions)
+
+    ignore = spec.get("failurePolicy") == "Ignore"
+
+    def error(message: str) -> RuleResult:
+        if ignore:
+            return result(Status.SKIP, f"error ignored (failurePolicy: Ignore): {message}")
+        return result(Status.ERROR, message)
+
+    scope = _Scope(act)
+    try:
+        for index, cond in enumerate(conditions):
+            where = f"matchConditions[{index}]"
+            value = scope.run(_expression(cond, where))
+            if value is not True and value is not False:
+                raise PolicyError(f"{where}: expression must evaluate to bool, got {value!r}")
+            if not value:
+                return result(Status.SKIP, f"match condition {cond.get('name', index)!r} is false")
+        for index, var in enumerate(spec.get("variables") or []):
+            expr = _expression(var, f"variables[{index}]")
+            name = str(var.get("name", ""))
+            scope.define(name, expr)
+        messages: list[str] = []
+        errors: list[str] = []
+        for index, check in enumerate(validations):
+            expr = _expression(check, f"validations[{index}]")
+            try:
+                value = scope.run(expr)
+                if value is not True and value is not False:
+                    raise PolicyError(f"expression must evaluate to bool, got {value!r}: {expr}")
+            except PolicyError as exc:
+                if errors_fail:
+                    messages.append(f"expression resulted in an error: {exc.message}")
+                else:
+                    errors.append(exc.message)
+                continue
+            if not value:
+                messages.append(_message(check, scope))
+        for index, note in enumerate(spec.get("auditAnnotations") or []):
+            value_expr = note.get("valueExpression") if isinstance(note, dict) else None
+            if not isinstance(value_expr, str):
+                raise PolicyError(f"auditAnnotations[{index}]: needs a string 'valueExpression'")
+            try:
+                scope.run(value_expr)
+            except PolicyError as exc:
+                errors.append(exc.message)
+    except PolicyError as exc:
+        return error(exc.message)
+    if messages:
+        return result(Status.FAIL, messages[0])
+    if errors:
+        return error("; ".join(errors))
+    return result(Status.PASS)
+
+
+def _message(check: Mapping[str, Any], scope: _Scope) -> str:
+    text = check.get("messageExpression")
+    if isinstance(text, str) and text.strip():
+        try:
+            value = scope.run(text)
+        except PolicyError:
+            value = None
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    message = check.get("message")
+    if isinstance(message, str) and message.strip():
+        return message.strip()
+    return f"failed expression: {check.get('expression', '')}"
+
+
+def _metadata(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    meta = obj.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
+def _spec(policy: Mapping[str, Any]) -> Mapping[str, Any]:
+    spec = policy.get("spec")
+    if not isinstance(spec, dict):
+        raise PolicyError(f"policy {_metadata(policy).get('name', '?')!r} has no spec")
+    return spec
+
+
+def evaluate_validating_policy(
+    policy: dict[str, Any],
+    request: AdmissionRequest,
+    *,
+    params: list[dict[str, Any]] | None = None,
+    context: CelContext | None = None,
+) -> list[RuleResult]:
+    """Evaluate a ValidatingPolicy (``policies.kyverno.io``) or a VAP on one request.
+
+    Returns no result when the policy does not apply (``matchConstraints`` do not select
+    the request, also after auto-gen), else one result per evaluation (one, or one per
+    parameter object for a VAP with ``paramKind``). A VAP given here has no binding: it is
+    evaluated as if bound with ``validationActions: [Deny]`` and every given parameter of
+    its ``paramKind``; use :func:`evaluate_vap` to honour a binding.
+    """
+    group = str(policy.get("apiVersion", "")).partition("/")[0]
+    kind = policy.get("kind")
+    name = str(_metadata(policy).get("name", ""))
+    if group == "admissionregistration.k8s.io" and kind == "ValidatingAdmissionPolicy":
+        return evaluate_vap(policy, None, request, params=params, context=context)
+    if group != "policies.kyverno.io" or kind not in (
+        "ValidatingPolicy",
+        "NamespacedValidatingPolicy",
+    ):
+        raise PolicyError(f"{kind} {name!r} is not a ValidatingPolicy")
+    spec = _spec(policy)
+    if kind == "NamespacedValidatingPolicy" and request.namespace != _metadata(policy).get(
+        "namespace"
+    ):
+        return []
+    if not match_resources(spec.get("matchConstraints") or {}, request):
+        if request.kind not in autogen_controllers(spec):
+            return []
+        spec = autogen_spec(spec, request.kind)
+        if not match_resources(spec["matchConstraints"], request):
+            return []
+    actions = _actions(spec.get("validationActions"), (Action.DENY,))
+    param_values = _select_params(spec.get("paramKind"), None, params or [], request, name)
+    return [
+        _evaluate(
+            engine="vpol",
+            policy=name,
+            rule=None,
+            spec=spec,
+            conditions=spec.get("matchConditions") or [],
+            validations=spec.get("validations") or [],
+            act=_activation(request, value, context),
+            actions=actions,
+        )
+        for value in param_values
+    ]
+
+
+def _select_params(
+    param_kind: Any,
+    param_ref: Any,
+    params: Sequence[dict[str, Any]],
+    request: AdmissionRequest,
+    policy: str,
+) -> list[Any]:
+    """The parameter objects to evaluate with: ``[None]`` without ``paramKind``.
+
+    Raises PolicyError when ``paramKind`` is set, nothing is found and the binding's
+    ``parameterNotFoundAction`` is ``Deny`` (the default); returns ``[]`` for ``Allow``.
+    """
+    if not param_kind:
+        return [None]
+    api_version = str(param_kind.get("apiVersion", ""))
+    kind = str(param_kind.get("kind", ""))
+    found = [
+        p
+        for p in params
+        if str(p.get("kind", "")) == kind
+        and (not api_version or str(p.get("apiVersion", "")) == api_version)
+    ]
+    ref = param_ref or {}
+    if ref.get("name"):
+        found = [p for p in found if _metadata(p).get("name") == ref["name"]]
+    namespace = ref.get("namespace") or None
+    if namespace is None and ref and request.namespace:
+        # an unset paramRef.namespace means the request's namespace for namespaced params
+        namespace = request.namespace if any(_metadata(p).get("namespace") for p in found) else None
+    if namespace is not None:
+        found = [p for p in found if _metadata(p).get("namespace") == namespace]
+    if ref.get("selector") is not None:
+        found = [
+            p
+            for p in found
+            if selector_matches(
+                ref["selector"],
+                {str(k): str(v) for k, v in (_metadata(p).get("labels") or {}).items()},
+            )
+        ]
+    if found:
+        return list(found)
+    if ref.get("parameterNotFoundAction") == "Allow":
+        return []
+    raise PolicyError(
+        f"policy {policy!r}: no params found for {kind} {ref.get('name') or ''}".rstrip()
+        + " (parameterNotFoundAction: Deny)"
+    )
+
+
+def evaluate_vap(
+    policy: dict[str, Any],
+    binding: dict[str, Any] | None,
+    request: AdmissionRequest,
+    *,
+    params: list[dict[str, Any]] | None = None,
+    context: CelContext | None = None,
+) -> list[RuleResult]:
+    """Evaluate a ValidatingAdmissionPolicy through one ValidatingAdmissionPolicyBinding.
+
+    The binding gives ``validationActions``, ``matchResources`` (narrowing the policy's
+    ``matchConstraints``) and ``paramRef``; parameter objects are looked up in ``params``.
+    One result per parameter object; none when the policy or binding does not match.
+    A missing parameter with ``parameterNotFoundAction: Deny`` is a FAIL (as the API
+    server denies the request).
+    """
+    name = str(_metadata(policy).get("name", ""))
+    spec = _spec(policy)
+    bspec: Mapping[str, Any] = (binding or {}).get("spec") or {}
+    if binding is not None and bspec.get("policyName") not in (None, name):
+        return []
+    if not match_resources(spec.get("matchConstraints") or {}, request):
+        return []
+    if bspec.get("matchResources") and not match_resources(bspec["matchResources"], request):
+        return []
+    actions = _actions(bspec.get("validationActions"), (Action.DENY,))
+    try:
+        values = _select_params(
+            spec.get("paramKind"), bspec.get("paramRef"), params or [], request, name
+        )
+    except PolicyError as exc:
+        return [RuleResult("vap", name, None, Status.FAIL, exc.message, actions)]
+    return [
+        _evaluate(
+            engine="vap",
+            policy=name,
+            rule=None,
+            spec=spec,
+            conditions=spec.get("matchConditions") or [],
+            validations=spec.get("validations") or [],
+            act=_activation(request, value, context),
+            actions=actions,
+        )
+        for value in values
+    ]
+
+
+def evaluate_cel_rule(
+    policy: dict[str, Any],
+    rule: dict[str, Any],
+    request: AdmissionRequest,
+    *,
+    context: CelContext | None = None,
+    params: list[dict[str, Any]] | None = None,
+) -> RuleResult:
+    """Evaluate a ``kyverno.io/v1`` rule whose ``validate`` has ``cel:``, on a matched request.
+
+    Match/exclude and auto-gen are the caller's (the request is the object as the rule
+    sees it; use :func:`gitopspol.engines.vpol.autogen.rewrite_cel` for the rule's text).
+    ``celPreconditions`` false -> SKIP. Parameter objects (``paramKind``/``paramRef``)
+    come from ``params``, else from the context's resources. The action is the rule's
+    ``validate.failureAction``, else the policy's ``validationFailureAction``
+    (Enforce -> DENY, Audit -> AUDIT); namespace overrides are the caller's.
+    """
+    name = str(_metadata(policy).get("name", ""))
+    rule_name = str(rule.get("name", ""))
+    validate = rule.get("validate") or {}
+    cel = validate.get("cel")
+    if not isinstance(cel, dict):
+        raise PolicyError(f"policy {name!r} rule {rule_name!r}: validate.cel is not a mapping")
+    action = (
+        validate.get("failureAction") or _spec(policy).get("validationFailureAction") or "Audit"
+    )
+    actions = (Action.DENY,) if str(action).lower() == "enforce" else (Action.AUDIT,)
+    pool = params if params is not None else list((context or CelContext()).resources)
+    try:
+        values = _select_params(cel.get("paramKind"), cel.get("paramRef"), pool, request, name)
+    except PolicyError as exc:
+        return RuleResult("kyverno", name, rule_name, Status.ERROR, exc.message, actions)
+    if not values:
+        return RuleResult("kyverno", name, rule_name, Status.SKIP, "no params found", actions)
+    results = [
+        _evaluate(
+            engine="kyverno",
+            policy=name,
+            rule=rule_name,
+            spec=cel,
+            conditions=rule.get("celPreconditions") or [],
+            validations=cel.get("expressions") or [],
+            act=_activation(request, value, context),
+            actions=actions,
+            errors_fail=True,
+        )
+        for value in values
+    ]
+    order = (Status.ERROR, Status.FAIL, Status.PASS, Status.SKIP)
+    return min(results, key=lambda r: order.index(r.status) if r.status in order else 0)
