@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from gitopspol.cli.common import add_repo_option, not_implemented
+from gitopspol.cli.common import add_repo_option
 
 HELP = "render one tier of the policy repository"
 
@@ -17,4 +18,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return not_implemented("build")
+    from gitopspol.fsutil import atomic_write
+    from gitopspol.repo.build import render_tier
+    from gitopspol.repo.config import load_repository
+
+    output = render_tier(load_repository(args.repo), args.tier)
+    if args.output is not None:
+        atomic_write(args.output, output)
+    else:
+        sys.stdout.write(output)
+    return 0

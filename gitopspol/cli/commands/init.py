@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
-
-from gitopspol.cli.common import not_implemented
 
 HELP = "create a policy repository from the scaffold"
 
@@ -20,9 +19,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="answer a scaffold question (repeatable)",
+        help="answer a scaffold question; VALUE is YAML, e.g. tiers='[dev, stg, prd]' (repeatable)",
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    return not_implemented("init")
+    from gitopspol.repo.scaffold import init_repository, parse_data, stdin_is_interactive
+
+    answers = parse_data(args.data)
+    # Without a terminal there is nobody to ask: use the defaults rather than wait on stdin.
+    interactive = not args.defaults and stdin_is_interactive()
+    repo = init_repository(args.dest, answers, interactive=interactive)
+    tiers = ", ".join(f"{t.name} (rank {t.rank})" for t in repo.tiers)
+    sys.stdout.write(
+        f"created policy repository {repo.name!r} in {args.dest}\n"
+        f"  tiers: {tiers}\n"
+        f"  engines: {', '.join(repo.engines)}; gitops: {repo.gitops}\n"
+        f"next: cd {args.dest} && gitopspol build {repo.tiers[-1].name}\n"
+    )
+    return 0

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from gitopspol.cli.common import add_repo_option, not_implemented
+from gitopspol.cli.common import add_repo_option
 
 HELP = "update a policy repository to a newer scaffold, keeping local edits"
 
@@ -14,4 +15,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return not_implemented("update")
+    from gitopspol.repo.scaffold import update_repository
+
+    result = update_repository(args.repo)
+    sys.stdout.write(f"scaffold {result.old_version} -> {result.new_version}\n")
+    if result.conflicts:
+        sys.stdout.write(
+            "conflicts to resolve (look for <<<<<<< markers):\n"
+            + "".join(f"  {name}\n" for name in result.conflicts)
+        )
+        return 1
+    sys.stdout.write("review with 'git diff', then commit\n")
+    return 0

@@ -1,0 +1,339 @@
+"""Create and update policy repositories from the copier scaffold shipped with gitopspol.
+
+copier updates a repository by rendering the *old* template version with the old answers,
+diffing that against the new version, and applying the diff to the user's files; it finds
+both versions as tags of a git template. The scaffold ships inside the package as plain
+folders (``scaffolds/versions.yaml`` lists every shipped version), so :func:`template_repo`
+materialises them into a temporary git repository with one tagged commit per version.
+Repositories record ``_src_path: gitopspol:<scaffold>`` in ``.copier-answers.yml``;
+:func:`update_repository` points copier at the materialised repository instead.
+
+The scaffold is trusted code with no tasks, migrations or Jinja extensions: copier never runs
+in ``unsafe`` mode. Every answer is validated against :data:`ANSWER_SCHEMAS` before copier
+sees it, and the result is loaded with :func:`load_repository` before it is moved into place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gitopspol.errors import ConfigError, GitError, InputError
+from gitopspol.fsutil import atomic_write
+from gitopspol.repo.config import builtin_profiles, load_repository
+from gitopspol.repo.model import Repository
+from gitopspol.repo.schemas import ANSWER_SCHEMAS, dotted_path, first_error
+from gitopspol.resources import data_path
+from gitopspol.yamlio import load, load_file, read_text
+
+#: The scaffold ``gitopspol init`` renders.
+SCAFFOLD = "policy-repo"
+ANSWERS_FILE = ".copier-answers.yml"
+#: What ``_src_path`` records: the template is the one shipped with gitopspol.
+SOURCE_MARKER = f"gitopspol:{SCAFFOLD}"
+_SOURCE_LINE = re.compile(r"^_src_path: .*$", re.MULTILINE)
+_PROFILE_KEYS = ("kyverno", "validatingPolicy", "gatekeeper", "psa")
+
+
+@dataclass(frozen=True, slots=True)
+class ScaffoldVersion:
+    """One shipped version of the scaffold: its version (a git tag) and its template folder."""
+
+    version: str
+    path: Path
+
+
+def shipped_versions(root: Path | None = None) -> tuple[ScaffoldVersion, ...]:
+    """The scaffold versions listed in ``<root>/versions.yaml``, oldest first."""
+    base = root or data_path("scaffolds")
+    doc = load_file(base / "versions.yaml")
+    try:
+        return tuple(ScaffoldVersion(str(v["version"]), base / v["path"]) for v in doc["versions"])
+    except (TypeError, KeyError):
+        raise InputError("expected versions: [{version, path}]", base / "versions.yaml") from None
+
+
+def _git(*args: str, cwd: Path) -> str:
+    """Run git with a fixed identity and no signing or hooks (the repository is temporary)."""
+    proc = subprocess.run(
+        [
+            "git",
+            "-c",
+            "user.name=gitopspol",
+            "-c",
+            "user.email=gitopspol@localhost",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "tag.gpgsign=false",
+            "-c",
+            "core.hooksPath=/dev/null",
+            *args,
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise GitError(f"git {args[0]} failed: {proc.stderr.strip()}", cwd)
+    return proc.stdout
+
+
+@contextlib.contextmanager
+def template_repo(versions: Sequence[ScaffoldVersion] | None = None) -> Iterator[Path]:
+    """A temporary git repository with one commit per scaffold version, tagged with it."""
+    chosen = list(versions) if versions is not None else list(shipped_versions())
+    if not chosen:
+        raise InputError("no scaffold versions to materialise")
+    with tempfile.TemporaryDirectory(prefix="gitopspol-scaffold-") as tmp:
+        repo = Path(tmp)
+        _git("init", "-q", cwd=repo)
+        for item in chosen:
+            for child in repo.iterdir():
+                if child.name != ".git":
+                    shutil.rmtree(child) if child.is_dir() else child.unlink()
+            shutil.copytree(item.path, repo, dirs_exist_ok=True)
+            _git("add", "-A", cwd=repo)
+            _git("commit", "-q", "--allow-empty", "-m", f"scaffold {item.version}", cwd=repo)
+            _git("tag", item.version, cwd=repo)
+        yield repo
+
+
+def _questions(template: Path) -> dict[str, Any]:
+    """The scaffold's questions (``copier.yml`` without its ``_`` settings)."""
+    doc = load_file(template / "copier.yml")
+    return {k: v for k, v in doc.items() if not k.startswith("_")}
+
+
+def parse_data(items: Sequence[str], template: Path | None = None) -> dict[str, Any]:
+    """Parse ``--data KEY=VALUE`` arguments; each VALUE is a YAML scalar or flow list/map."""
+    known = set(ANSWER_SCHEMAS)
+    answers: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep:
+            raise ConfigError(f"--data {item!r}: expected KEY=VALUE")
+        if key not in known:
+            raise ConfigError(
+                f"--data {key}: unknown question (questions: {', '.join(sorted(known))})"
+            )
+        answers[key] = load(raw, f"--data {key}") if raw.strip() else ""
+    check_answers(answers)
+    return answers
+
+
+def check_answers(answers: Mapping[str, Any]) -> None:
+    """Validate scaffold answers: each against its schema, then across answers.
+
+    Raises :class:`ConfigError` naming the answer (``--data tiers[1]: ...``).
+    """
+    for key, value in answers.items():
+        schema = ANSWER_SCHEMAS.get(key)
+        if schema is None:
+            raise ConfigError(f"--data {key}: unknown question")
+        found = first_error(value, schema)
+        if found is not None:
+            path, message = found
+            where = dotted_path([key, *path])
+            raise ConfigError(f"--data {where}: {message}")
+    tiers = answers.get("tiers")
+    if tiers is not None:
+        for index, name in enumerate(tiers):
+            if name in tiers[:index]:
+                raise ConfigError(f"--data tiers[{index}]: duplicate tier {name!r}")
+    clusters = answers.get("clusters") or []
+    tier_names = tiers if tiers is not None else ["sbx", "prd"]
+    seen: set[str] = set()
+    for index, cluster in enumerate(clusters):
+        if cluster["tier"] not in tier_names:
+            raise ConfigError(
+                f"--data clusters[{index}].tier: unknown tier {cluster['tier']!r} "
+                f"(tiers: {', '.join(tier_names)})"
+            )
+        if cluster["name"] in seen:
+            raise ConfigError(
+                f"--data clusters[{index}].name: duplicate cluster {cluster['name']!r}"
+            )
+        seen.add(cluster["name"])
+
+
+def profiles_data() -> dict[str, Any]:
+    """The built-in profiles as the scaffold's ``builtin_profiles`` answer."""
+    return {name: tier.settings() for name, tier in builtin_profiles().items()}
+
+
+def repository_answers(repo: Repository) -> dict[str, Any]:
+    """The scaffold answers that reproduce ``repo``'s ``gitopspol.yaml`` (for update)."""
+    answers: dict[str, Any] = {
+        "repo_name": repo.name,
+        "tiers": list(repo.tier_names),
+        "engines": list(repo.engines),
+        "kyverno_flavour": repo.kyverno_flavour,
+        "gitops": repo.gitops,
+        "clusters": [
+            {
+                "name": c.name,
+                "tier": c.tier,
+                **({"server": c.server} if c.server else {}),
+                **({"labels": dict(c.labels)} if c.labels else {}),
+            }
+            for c in repo.clusters
+        ],
+        "tier_settings": {
+            t.name: {"profile": t.profile, "rank": t.rank, **t.settings()} for t in repo.tiers
+        },
+    }
+    if repo.trusted_registries:
+        answers["registries"] = list(repo.trusted_registries)
+    if repo.namespaces:
+        answers["namespaces"] = list(repo.namespaces)
+    return answers
+
+
+def _set_source(root: Path) -> None:
+    """Record the packaged scaffold, not the temporary repository, as ``_src_path``."""
+    path = root / ANSWERS_FILE
+    text = read_text(path)
+    atomic_write(path, _SOURCE_LINE.sub(f"_src_path: {SOURCE_MARKER}", text, count=1))
+
+
+def _copier_error(exc: Exception) -> ConfigError:
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return ConfigError(f"scaffold: {message}")
+
+
+def init_repository(
+    dest: str | Path,
+    answers: Mapping[str, Any] | None = None,
+    *,
+    interactive: bool = False,
+    versions: Sequence[ScaffoldVersion] | None = None,
+) -> Repository:
+    """Create a policy repository at ``dest`` from the newest scaffold version.
+
+    ``dest`` must not exist or be an empty folder. The repository is rendered into a
+    temporary folder next to ``dest``, loaded and checked, then renamed into place: on any
+    error nothing is left behind. ``interactive`` lets copier ask the questions not answered.
+    """
+    from copier import run_copy
+    from copier.errors import CopierError
+
+    target = Path(dest).absolute()
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise ConfigError("destination exists and is not empty", target)
+    given = dict(answers or {})
+    check_answers(given)
+    chosen = list(versions) if versions is not None else list(shipped_versions())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.gitopspol-init-", dir=target.parent))
+    try:
+        rendered = staging / target.name
+        with template_repo(chosen) as source:
+            try:
+                run_copy(
+                    str(source),
+                    rendered,
+                    data={**given, "builtin_profiles": profiles_data()},
+                    vcs_ref=chosen[-1].version,
+                    defaults=not interactive,
+                    quiet=True,
+                    unsafe=False,
+                    skip_tasks=True,
+                )
+            except (CopierError, ValueError) as exc:
+                raise _copier_error(exc) from None
+        _set_source(rendered)
+        load_repository(rendered)  # the rendered gitopspol.yaml must load: check before moving
+        _git("init", "-q", cwd=rendered)
+        if target.exists():
+            target.rmdir()
+        os.replace(rendered, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return load_repository(target)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateResult:
+    """What :func:`update_repository` did."""
+
+    old_version: str
+    new_version: str
+    #: Files left with conflict markers (``<<<<<<<``) for the user to resolve.
+    conflicts: tuple[str, ...]
+
+
+def update_repository(
+    root: str | Path, *, versions: Sequence[ScaffoldVersion] | None = None
+) -> UpdateResult:
+    """Bring the repository at ``root`` to the newest scaffold version, keeping local edits.
+
+    The answers come from the repository's ``gitopspol.yaml`` (so tier overrides made there
+    reach the overlays). The repository must be a clean git work tree; conflicting hunks are
+    left inline with conflict markers, as ``git merge`` does.
+    """
+    from copier import Worker
+    from copier.errors import CopierError
+
+    base = Path(root).absolute()
+    repo = load_repository(base)
+    answers_path = base / ANSWERS_FILE
+    last = load_file(answers_path) if answers_path.is_file() else None
+    if not isinstance(last, dict) or "_commit" not in last:
+        raise ConfigError(
+            "no scaffold version recorded (_commit): not created by gitopspol init", answers_path
+        )
+    old_version = str(last["_commit"])
+    try:
+        status = _git("status", "--porcelain", cwd=base)
+    except GitError:
+        raise GitError("not a git repository: commit the policy repository first", base) from None
+    if status.strip():
+        raise GitError("uncommitted changes: commit or stash them before updating", base)
+    chosen = list(versions) if versions is not None else list(shipped_versions())
+    if old_version not in {v.version for v in chosen}:
+        raise ConfigError(
+            f"scaffold version {old_version} is not shipped with this gitopspol "
+            f"(versions: {', '.join(v.version for v in chosen)})",
+            answers_path,
+        )
+    data = {**repository_answers(repo), "builtin_profiles": profiles_data()}
+    with template_repo(chosen) as source:
+        try:
+            with Worker(
+                src_path=str(source),
+                dst_path=base,
+                data=data,
+                vcs_ref=chosen[-1].version,
+                defaults=True,
+                overwrite=True,
+                quiet=True,
+                unsafe=False,
+                skip_tasks=True,
+                conflict="inline",
+            ) as worker:
+                # copier renders the old version from the recorded _src_path: point it at
+                # the materialised repository (the recorded value is SOURCE_MARKER).
+                worker.subproject.last_answers["_src_path"] = str(source)
+                worker.run_update()
+        except (CopierError, ValueError) as exc:
+            raise _copier_error(exc) from None
+    _set_source(base)
+    conflicts = _git("diff", "--name-only", "-G", "^<<<<<<< ", cwd=base).split()
+    return UpdateResult(old_version, chosen[-1].version, tuple(conflicts))
+
+
+def stdin_is_interactive() -> bool:
+    """True when a person can answer questions (stdin and stdout are terminals)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
