@@ -530,7 +530,14 @@ def test_admit_pod_enforce_denies_warn_and_audit_report() -> None:
     )
     assert by_mode["audit"].actions == (Action.AUDIT,)
     assert "restricted:latest" in by_mode["audit"].message
-    assert by_mode["warn"].actions == (Action.WARN,)  # inherited from enforce
+    # upstream sends no warning when enforce rejects the pod
+    assert by_mode["warn"].status is Status.SKIP
+    warned = admit(AdmissionRequest(obj, namespace_object=namespace(warn="baseline")))
+    assert [(r.status, r.actions) for r in warned] == [
+        (Status.PASS, ()),
+        (Status.PASS, ()),
+        (Status.FAIL, (Action.WARN,)),
+    ]
 
 
 def test_admit_workload_enforce_reports_without_denying() -> None:

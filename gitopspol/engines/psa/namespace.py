@@ -234,8 +234,8 @@ def admit(
     Empty for objects PSA does not evaluate (other kinds, DELETE). A Namespace with invalid
     PSA labels gets an enforce DENY (on create, or when an update changes the label errors),
     and an exempt namespace labelled with a non-default policy a warning. Exempt requests give
-    SKIP for every mode. A failing Pod gets DENY from enforce, WARN from warn and AUDIT from
-    audit. For a workload the enforce result still says whether the Pods it creates would be
+    SKIP for every mode. A failing Pod gets DENY from enforce, AUDIT from audit and WARN
+    from warn (SKIP when enforce already rejects it: upstream sends no warning then). For a workload the enforce result still says whether the Pods it creates would be
     rejected (status FAIL), but carries no action, as the API server admits the workload;
     ``enforce_templates=True`` makes it DENY, gitopspol's stricter pre-merge mode.
     """
@@ -265,7 +265,12 @@ def admit(
     suffix = f" (namespace labels: {'; '.join(policy.errors)})" if policy.errors else ""
     cache: dict[tuple[str, int], PsaResult] = {}
     results: list[RuleResult] = []
+    denied = False
     for mode in MODES:
+        if mode == "warn" and denied:
+            # admission.go: no warnings on a request already rejected with an error.
+            results.append(_result(mode, Status.SKIP, "not evaluated: enforce rejects the pod"))
+            continue
         level, version = policy.levels[mode]
         key = (level, parse_version(version, config.latest))
         if key not in cache:
@@ -279,5 +284,7 @@ def admit(
         if mode == "enforce" and not is_pod:
             message = f"pods created from this {request.kind} would be rejected: {message}"
             actions = (Action.DENY,) if enforce_templates else ()
+        elif mode == "enforce":
+            denied = True
         results.append(_result(mode, Status.FAIL, message + suffix, actions))
     return results
