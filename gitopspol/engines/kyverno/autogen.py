@@ -1,0 +1,160 @@
+"""Auto-generated rules for Pod controllers (upstream ``pkg/autogen``).
+
+A rule that matches only ``Pod`` gets ``autogen-<name>`` (DaemonSet, Deployment, Job,
+StatefulSet, ReplicaSet, ReplicationController) and ``autogen-cronjob-<name>`` (CronJob).
+Patterns move under ``spec.template`` (``spec.jobTemplate.spec.template``); JMESPath and CEL
+text is rewritten by plain string replacement, as upstream does on the rule's JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+ANNOTATION = "pod-policies.kyverno.io/autogen-controllers"
+POD_CONTROLLERS = (
+    "DaemonSet",
+    "Deployment",
+    "Job",
+    "StatefulSet",
+    "ReplicaSet",
+    "ReplicationController",
+)
+ALL_CONTROLLERS = (*POD_CONTROLLERS, "CronJob")
+
+
+def _descriptions(rule: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    out: list[Mapping[str, Any]] = []
+    for key in ("match", "exclude"):
+        block = rule.get(key) or {}
+        filters = list(block.get("any") or []) + list(block.get("all") or [])
+        if block.get("resources"):
+            filters.append(block)
+        out.extend(f.get("resources") or {} for f in filters)
+    return out
+
+
+def can_autogen(policy: Mapping[str, Any], rule: Mapping[str, Any]) -> bool:
+    """Whether upstream generates controller rules for ``rule``."""
+    if any("generate" in r for r in (policy.get("spec") or {}).get("rules") or []):
+        return False
+    mutate = rule.get("mutate") or {}
+    if mutate.get("patchesJson6902"):
+        return False
+    descs = _descriptions(rule)
+    match_kinds: list[str] = []
+    for desc in descs:
+        if desc.get("name") or desc.get("names") or desc.get("selector") or desc.get("annotations"):
+            return False
+        kinds = [
+            str(k).rsplit("/", 1)[-1] if str(k).count("/") < 3 else str(k)
+            for k in desc.get("kinds") or []
+        ]
+        if len(kinds) > 1 and "Pod" in kinds:
+            return False
+        match_kinds.extend(kinds)
+    return bool(match_kinds) and all(k == "Pod" for k in match_kinds)
+
+
+def controllers(policy: Mapping[str, Any]) -> list[str]:
+    """The controllers named by the annotation (default: all)."""
+    annotations = (policy.get("metadata") or {}).get("annotations") or {}
+    value = annotations.get(ANNOTATION)
+    if value is None:
+        return list(ALL_CONTROLLERS)
+    text = str(value).strip()
+    if text.lower() == "none" or not text:
+        return []
+    return [part.strip() for part in text.split(",") if part.strip() in ALL_CONTROLLERS]
+
+
+def _replace_kinds(block: Any, kinds: list[str]) -> Any:
+    if isinstance(block, dict):
+        out = {}
+        for key, value in block.items():
+            if key == "kinds" and isinstance(value, list):
+                out[key] = list(kinds)
+            else:
+                out[key] = _replace_kinds(value, kinds)
+        return out
+    if isinstance(block, list):
+        return [_replace_kinds(v, kinds) for v in block]
+    return block
+
+
+_REPLACE_POD = (
+    ("request.object.spec", "request.object.spec.template.spec"),
+    ("request.oldObject.spec", "request.oldObject.spec.template.spec"),
+    ("request.object.metadata", "request.object.spec.template.metadata"),
+    ("request.oldObject.metadata", "request.oldObject.spec.template.metadata"),
+)
+_REPLACE_CRON = (
+    ("request.object.spec.template", "request.object.spec.jobTemplate.spec.template"),
+    ("request.oldObject.spec.template", "request.oldObject.spec.jobTemplate.spec.template"),
+)
+
+
+def _rewrite(value: Any, pairs: tuple[tuple[str, str], ...]) -> Any:
+    text = json.dumps(value)
+    for old, new in pairs:
+        text = text.replace(old, new)
+    return json.loads(text)
+
+
+def _rewrite_cel(validate: dict[str, Any], cron: bool) -> dict[str, Any]:
+    """CEL text of ``validate.cel``: the CEL engine's replacements (shared with vpol)."""
+    from gitopspol.engines.vpol.autogen import rewrite_cel
+
+    text = rewrite_cel(json.dumps(validate["cel"]), "cronjobs" if cron else "pods")
+    return {**validate, "cel": json.loads(text)}
+
+
+def _wrap(pattern: Any, prefix: list[str]) -> Any:
+    for key in reversed(prefix):
+        pattern = {key: pattern}
+    return pattern
+
+
+def _controller_rule(
+    rule: dict[str, Any], name: str, kinds: list[str], cron: bool
+) -> dict[str, Any]:
+    new = {k: v for k, v in rule.items() if k not in ("match", "exclude", "validate")}
+    new["name"] = name
+    for key in ("match", "exclude"):
+        if key in rule:
+            new[key] = _replace_kinds(rule[key], kinds)
+    validate = dict(rule.get("validate") or {})
+    prefix = ["spec", "jobTemplate", "spec", "template"] if cron else ["spec", "template"]
+    if "pattern" in validate:
+        validate["pattern"] = _wrap(validate["pattern"], prefix)
+    if "anyPattern" in validate and isinstance(validate["anyPattern"], list):
+        validate["anyPattern"] = [_wrap(p, prefix) for p in validate["anyPattern"]]
+    if validate.get("cel") is not None:
+        validate = _rewrite_cel(validate, cron)
+    if "validate" in rule:
+        new["validate"] = validate
+    # Upstream rewrites the JSON of the whole generated rule.
+    new = _rewrite(new, _REPLACE_POD)
+    if cron:
+        new = _rewrite(new, _REPLACE_CRON)
+    return dict(new)
+
+
+def expand_rules(policy: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The policy's rules followed by their generated controller rules."""
+    rules = [dict(r) for r in (policy.get("spec") or {}).get("rules") or [] if isinstance(r, dict)]
+    out = list(rules)
+    wanted = controllers(policy)
+    if not wanted:
+        return out
+    plain = [k for k in wanted if k != "CronJob"]
+    for rule in rules:
+        if not can_autogen(policy, rule):
+            continue
+        name = str(rule.get("name", ""))
+        if plain:
+            out.append(_controller_rule(rule, f"autogen-{name}", plain, cron=False))
+        if "CronJob" in wanted:
+            out.append(_controller_rule(rule, f"autogen-cronjob-{name}", ["CronJob"], cron=True))
+    return out

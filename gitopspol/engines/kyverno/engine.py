@@ -1,0 +1,514 @@
+"""Evaluate kyverno.io ClusterPolicy / Policy rules on one admission request.
+
+Upstream: ``pkg/engine/validation.go`` and ``pkg/engine/handlers/validation``. A rule that
+does not match produces no result; preconditions that do not hold give SKIP; mutate,
+generate and verifyImages rules give NOT_EVALUATED; a broken rule gives ERROR with a
+message naming the policy, rule and field, and evaluation continues.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from gitopspol.engines.admission import Action, AdmissionRequest, RuleResult, Status
+from gitopspol.engines.kyverno import jmes
+from gitopspol.engines.kyverno.autogen import expand_rules
+from gitopspol.engines.kyverno.match import MatchInput, block_matches, rule_applies
+from gitopspol.engines.kyverno.operators import evaluate_operator
+from gitopspol.engines.kyverno.pattern import match_pattern
+from gitopspol.errors import PolicyError
+
+ENGINE = "kyverno"
+_NOT_EVALUATED = ("mutate", "generate", "verifyImages")
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """Data a rule sees besides the request (from a values file or the repository).
+
+    ``variables`` are dotted context paths applied to every rule (values file
+    ``globalValues`` and per-resource values); ``rule_values`` and ``foreach_values`` are
+    per rule name.
+    """
+
+    variables: Mapping[str, Any] = field(default_factory=dict)
+    rule_values: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    foreach_values: Mapping[str, Mapping[str, Sequence[Any]]] = field(default_factory=dict)
+    namespace_labels: Mapping[str, str] = field(default_factory=dict)
+    cel_context: Any = None
+
+
+class _RuleError(Exception):
+    """A rule could not be evaluated; ``field`` names where in the rule."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field_name
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    status: Status
+    message: str = ""
+
+
+# --- context -------------------------------------------------------------------------------
+
+
+def set_path(context: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``a.b.c`` in a context dict, copying shared intermediate dicts (copy on write)."""
+    parts = dotted.split(".")
+    node = context
+    for part in parts[:-1]:
+        child = node.get(part)
+        child = dict(child) if isinstance(child, dict) else {}
+        node[part] = child
+        node = child
+    node[parts[-1]] = value
+
+
+def _containers_images(spec: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in ("containers", "initContainers", "ephemeralContainers"):
+        items = spec.get(key)
+        if not isinstance(items, list):
+            continue
+        group = {}
+        for item in items:
+            if isinstance(item, dict) and isinstance(item.get("image"), str):
+                group[str(item.get("name", ""))] = jmes.image_info(item["image"])
+        if group:
+            out[key] = group
+    return out
+
+
+def pod_spec(resource: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The Pod spec of a Pod or of a Pod controller's template (CronJob included)."""
+    spec = resource.get("spec")
+    if not isinstance(spec, dict):
+        return None
+    kind = resource.get("kind")
+    if kind == "Pod":
+        return spec
+    if kind == "CronJob":
+        spec = ((spec.get("jobTemplate") or {}).get("spec")) or {}
+    template = spec.get("template") if isinstance(spec, dict) else None
+    inner = template.get("spec") if isinstance(template, dict) else None
+    return inner if isinstance(inner, dict) else None
+
+
+def base_context(request: AdmissionRequest) -> dict[str, Any]:
+    """The JSON context upstream builds for a request: request, user, images."""
+    info = request.user_info
+    user = {k: info[k] for k in ("username", "uid", "groups") if k in info}
+    ctx: dict[str, Any] = {
+        "request": {
+            "operation": request.operation,
+            "object": request.object,
+            "oldObject": request.old_object,
+            "userInfo": user,
+            "roles": list(info.get("roles") or []),
+            "clusterRoles": list(info.get("clusterRoles") or []),
+            "dryRun": request.dry_run,
+        }
+    }
+    username = str(info.get("username", ""))
+    if username.startswith("system:serviceaccount:"):
+        parts = username.split(":")
+        if len(parts) == 4:
+            ctx["serviceAccountNamespace"], ctx["serviceAccountName"] = parts[2], parts[3]
+    spec = pod_spec(request.resource)
+    if spec is not None:
+        images = _containers_images(spec)
+        if images:
+            ctx["images"] = images
+    return ctx
+
+
+# --- conditions ----------------------------------------------------------------------------
+
+
+def _check_conditions(conditions: Any, context: Any, *, lenient: bool, where: str) -> bool:
+    """any/all (or a legacy list, meaning all) of conditions, after substitution."""
+    if conditions is None:
+        return True
+    try:
+        resolved = jmes.substitute(conditions, context, lenient=lenient)
+    except PolicyError as exc:
+        raise _RuleError(where, f"failed to substitute variables: {exc.message}") from None
+    if isinstance(resolved, list):
+        return all(_condition(c, f"{where}[{i}]") for i, c in enumerate(resolved))
+    if not isinstance(resolved, dict):
+        raise _RuleError(where, "conditions must be a list or an any/all map")
+    any_list = resolved.get("any")
+    all_list = resolved.get("all")
+    any_ok = True
+    if any_list:
+        any_ok = any(_condition(c, f"{where}.any[{i}]") for i, c in enumerate(any_list))
+    all_ok = all(_condition(c, f"{where}.all[{i}]") for i, c in enumerate(all_list or []))
+    return any_ok and all_ok
+
+
+def _condition(condition: Any, where: str) -> bool:
+    if not isinstance(condition, dict):
+        raise _RuleError(where, "a condition must be a map with key, operator and value")
+    try:
+        return evaluate_operator(
+            condition.get("operator"), condition.get("key"), condition.get("value")
+        )
+    except PolicyError as exc:
+        raise _RuleError(f"{where}.operator", exc.message) from None
+
+
+# --- context entries -----------------------------------------------------------------------
+
+
+def _load_entries(
+    entries: Any, context: dict[str, Any], preset: Mapping[str, Any], where: str
+) -> None:
+    for index, entry in enumerate(entries or []):
+        if not isinstance(entry, dict):
+            continue
+        name = str(entry.get("name", ""))
+        here = f"{where}[{index}]"
+        variable = entry.get("variable")
+        if variable is not None:
+            try:
+                value = _variable_value(variable, context)
+            except PolicyError as exc:
+                if name in preset:
+                    continue
+                raise _RuleError(f"{here}.variable", exc.message) from None
+            if value is None and name not in preset:
+                raise _RuleError(f"{here}.variable", f"variable {name} evaluated to null")
+            if value is not None:
+                set_path(context, name, value)
+        # apiCall, configMap, imageRegistry, globalReference: no cluster. The suite's
+        # values file supplies their data (already in the context); otherwise they are
+        # not loaded, as the Kyverno CLI does offline.
+
+
+def _variable_value(variable: Mapping[str, Any], context: Any) -> Any:
+    value = jmes.substitute(variable.get("value"), context) if "value" in variable else None
+    path = variable.get("jmesPath")
+    if path:
+        path = jmes.substitute(path, context)
+        try:
+            value = jmes.query(str(path), value if "value" in variable else context)
+        except jmes.UnresolvedVariable:
+            value = None
+    if value is None and "default" in variable:
+        value = jmes.substitute(variable.get("default"), context)
+    return value
+
+
+# --- validate ------------------------------------------------------------------------------
+
+
+def _message(validate: Mapping[str, Any], context: Any) -> str:
+    message = validate.get("message")
+    if not isinstance(message, str):
+        return ""
+    try:
+        text = jmes.substitute(message, context, lenient=True)
+    except PolicyError:
+        return message
+    return text if isinstance(text, str) else str(text)
+
+
+def _pattern_outcome(resource: Any, pattern: Any, context: Any, where: str) -> _Outcome:
+    try:
+        resolved = jmes.substitute(pattern, context)
+    except PolicyError as exc:
+        raise _RuleError(where, f"variable substitution failed: {exc.message}") from None
+    try:
+        result = match_pattern(resource, resolved)
+    except PolicyError as exc:
+        raise _RuleError(where, exc.message) from None
+    return _Outcome(Status(result.status), result.message)
+
+
+def _any_pattern(resource: Any, patterns: Any, context: Any, where: str) -> _Outcome:
+    if not isinstance(patterns, list) or not patterns:
+        raise _RuleError(where, "anyPattern must be a non-empty list")
+    skipped = 0
+    messages = []
+    for index, pattern in enumerate(patterns):
+        outcome = _pattern_outcome(resource, pattern, context, f"{where}[{index}]")
+        if outcome.status is Status.PASS:
+            return outcome
+        if outcome.status is Status.SKIP:
+            skipped += 1
+        messages.append(f"anyPattern[{index}]: {outcome.message}")
+    if skipped == len(patterns):
+        return _Outcome(Status.SKIP, "all patterns skipped")
+    return _Outcome(Status.FAIL, "; ".join(messages))
+
+
+@dataclass
+class _RuleRun:
+    policy: Mapping[str, Any]
+    rule: Mapping[str, Any]
+    request: AdmissionRequest
+    inputs: Inputs
+
+    def validate_block(
+        self,
+        block: Mapping[str, Any],
+        context: dict[str, Any],
+        resource: Any,
+        where: str,
+        nesting: int,
+    ) -> _Outcome:
+        """The checks of a validate block or a foreach entry (after preconditions)."""
+        if "foreach" in block and block["foreach"] is not None:
+            return self.foreach(block["foreach"], context, f"{where}.foreach", nesting)
+        if "pattern" in block:
+            outcome = _pattern_outcome(resource, block["pattern"], context, f"{where}.pattern")
+        elif "anyPattern" in block:
+            outcome = _any_pattern(resource, block["anyPattern"], context, f"{where}.anyPattern")
+        elif "deny" in block:
+            deny = block.get("deny") or {}
+            conditions = deny.get("conditions") if isinstance(deny, dict) else None
+            denied = conditions is None or _check_conditions(
+                conditions, context, lenient=False, where=f"{where}.deny.conditions"
+            )
+            outcome = _Outcome(Status.FAIL if denied else Status.PASS)
+        elif "podSecurity" in block:
+            outcome = self.pod_security(block["podSecurity"] or {}, f"{where}.podSecurity")
+        elif "manifests" in block:
+            return _Outcome(
+                Status.NOT_EVALUATED, "validate.manifests (signed manifests) is not evaluated"
+            )
+        else:
+            raise _RuleError(where, "no pattern, anyPattern, deny, foreach, podSecurity or cel")
+        if outcome.status is Status.FAIL and nesting == 0:
+            message = _message(self.rule.get("validate") or {}, context)
+            detail = f"{message} {outcome.message}".strip() if outcome.message else message
+            return _Outcome(Status.FAIL, detail)
+        return outcome
+
+    def foreach(self, entries: Any, context: dict[str, Any], where: str, nesting: int) -> _Outcome:
+        if not isinstance(entries, list):
+            raise _RuleError(where, "foreach must be a list")
+        applied = 0
+        rule_name = str(self.rule.get("name", ""))
+        foreach_values = self.inputs.foreach_values.get(rule_name, {})
+        for index, entry in enumerate(entries):
+            here = f"{where}[{index}]"
+            if not isinstance(entry, dict):
+                raise _RuleError(here, "a foreach entry must be a map")
+            expr = entry.get("list")
+            if not isinstance(expr, str):
+                raise _RuleError(f"{here}.list", "list must be a JMESPath string")
+            try:
+                expr_text = jmes.substitute(expr, context)
+                elements = jmes.query(str(expr_text), context)
+            except PolicyError:
+                continue  # upstream logs and skips a list it cannot evaluate
+            if elements is None:
+                continue
+            if not isinstance(elements, list):
+                elements = [elements]
+            last = len(elements) - 1
+            for position, element in enumerate(elements):
+                if element is None:
+                    continue
+                local = dict(context)
+                local["element"] = element
+                local["elementIndex"] = position
+                local[f"element{nesting}"] = element
+                local[f"elementIndex{nesting}"] = position
+                for name, series in foreach_values.items():
+                    if isinstance(series, list) and position < len(series):
+                        set_path(local, name, series[position])
+                try:
+                    _load_entries(entry.get("context"), local, {}, f"{here}.context")
+                    if not _check_conditions(
+                        entry.get("preconditions"),
+                        local,
+                        lenient=True,
+                        where=f"{here}.preconditions",
+                    ):
+                        continue
+                    scoped = (
+                        element
+                        if entry.get("elementScope", True) is not False
+                        else self.request.resource
+                    )
+                    outcome = self.validate_block(entry, local, scoped, here, nesting + 1)
+                except _RuleError:
+                    if position < last:
+                        continue  # upstream only reports an error on the last element
+                    raise
+                if outcome.status is Status.SKIP:
+                    continue
+                if outcome.status is not Status.PASS:
+                    return outcome
+                applied += 1
+        if applied == 0:
+            return _Outcome(Status.SKIP, "rule skipped")
+        return _Outcome(Status.PASS)
+
+    def pod_security(self, settings: Mapping[str, Any], where: str) -> _Outcome:
+        from gitopspol.engines.kyverno.podsecurity import evaluate_pod_security
+
+        try:
+            failed, message = evaluate_pod_security(self.request.resource, settings)
+        except PolicyError as exc:
+            raise _RuleError(where, exc.message) from None
+        return _Outcome(Status.FAIL if failed else Status.PASS, message)
+
+
+def failure_action(
+    policy: Mapping[str, Any],
+    rule: Mapping[str, Any],
+    request: AdmissionRequest,
+    namespace_labels: Mapping[str, str],
+) -> Action:
+    """Effective failure action: rule ``failureAction``, overrides, then the policy default."""
+    spec = policy.get("spec") or {}
+    validate = rule.get("validate") or {}
+    action = validate.get("failureAction") or spec.get("validationFailureAction") or "Audit"
+    overrides = (
+        validate.get("failureActionOverrides") or spec.get("validationFailureActionOverrides") or []
+    )
+    data = MatchInput(request, namespace_labels)
+    for override in overrides:
+        if not isinstance(override, dict):
+            continue
+        namespaces = override.get("namespaces") or []
+        selector = override.get("namespaceSelector")
+        from gitopspol.engines.kyverno.values import wildcard_match
+
+        in_ns = not namespaces or any(wildcard_match(str(n), request.namespace) for n in namespaces)
+        in_sel = selector is None or block_matches(
+            {"resources": {"namespaceSelector": selector}}, data
+        )
+        if (namespaces or selector is not None) and in_ns and in_sel:
+            action = override.get("action") or action
+            break
+    return Action.DENY if str(action).lower() == "enforce" else Action.AUDIT
+
+
+def _rule_kind(rule: Mapping[str, Any]) -> str:
+    for kind in ("validate", *_NOT_EVALUATED):
+        if rule.get(kind) is not None:
+            return kind
+    return ""
+
+
+def policy_name(policy: Mapping[str, Any]) -> str:
+    """``name`` for ClusterPolicy, ``namespace/name`` for a namespaced Policy."""
+    meta = policy.get("metadata") or {}
+    name = str(meta.get("name", ""))
+    if policy.get("kind") == "Policy" and meta.get("namespace"):
+        return f"{meta['namespace']}/{name}"
+    return name
+
+
+def evaluate_rule(
+    policy: Mapping[str, Any], rule: Mapping[str, Any], request: AdmissionRequest, inputs: Inputs
+) -> RuleResult | None:
+    """One (possibly auto-generated) rule on one request; None when the rule does not apply."""
+    pname = policy_name(policy)
+    name = str(rule.get("name", ""))
+    data = MatchInput(request, inputs.namespace_labels)
+    try:
+        if not rule_applies(rule, data):
+            return None
+    except (TypeError, AttributeError, ValueError) as exc:
+        return _error(pname, name, "match", f"malformed match/exclude: {exc}")
+    kind = _rule_kind(rule)
+    if kind in _NOT_EVALUATED:
+        return RuleResult(
+            ENGINE, pname, name, Status.NOT_EVALUATED, f"{kind} rules are not evaluated"
+        )
+    if kind != "validate":
+        return _error(pname, name, "rule", "no validate, mutate, generate or verifyImages block")
+    validate = rule.get("validate") or {}
+    action = failure_action(policy, rule, request, inputs.namespace_labels)
+    if isinstance(validate, dict) and validate.get("cel") is not None:
+        outcome = _cel(policy, rule, request, inputs)
+        return RuleResult(
+            ENGINE,
+            pname,
+            name,
+            outcome.status,
+            outcome.message,
+            (action,) if outcome.status is Status.FAIL else (),
+        )
+    context = base_context(request)
+    for key, value in inputs.variables.items():
+        set_path(context, key, value)
+    preset = inputs.rule_values.get(name, {})
+    for key, value in preset.items():
+        set_path(context, key, value)
+    run = _RuleRun(policy, rule, request, inputs)
+    try:
+        _load_entries(rule.get("context"), context, preset, "context")
+        if not _check_conditions(
+            rule.get("preconditions"), context, lenient=True, where="preconditions"
+        ):
+            return RuleResult(ENGINE, pname, name, Status.SKIP, "preconditions not met")
+        if not isinstance(validate, dict):
+            raise _RuleError("validate", "validate must be a map")
+        resource = request.old_object if request.operation == "DELETE" else request.object
+        outcome = run.validate_block(validate, context, resource, "validate", 0)
+    except _RuleError as exc:
+        return _error(pname, name, exc.field, exc.message)
+    except RecursionError:
+        return _error(pname, name, "validate", "pattern nests too deeply")
+    actions = (action,) if outcome.status is Status.FAIL else ()
+    return RuleResult(ENGINE, pname, name, outcome.status, outcome.message, actions)
+
+
+def _cel(
+    policy: Mapping[str, Any], rule: Mapping[str, Any], request: AdmissionRequest, inputs: Inputs
+) -> _Outcome:
+    try:
+        from gitopspol.engines import vpol
+    except ImportError:
+        return _Outcome(
+            Status.ERROR,
+            "validate.cel needs the CEL engine (gitopspol.engines.vpol), which is not available",
+        )
+    try:
+        result = vpol.evaluate_cel_rule(
+            dict(policy), dict(rule), request, context=inputs.cel_context
+        )
+    except PolicyError as exc:
+        return _Outcome(Status.ERROR, f"validate.cel: {exc.message}")
+    return _Outcome(result.status, result.message)
+
+
+def _error(policy: str, rule: str, where: str, message: str) -> RuleResult:
+    return RuleResult(
+        ENGINE, policy, rule, Status.ERROR, f"policy {policy}, rule {rule}, {where}: {message}"
+    )
+
+
+def evaluate_policy(
+    policy: Mapping[str, Any], request: AdmissionRequest, inputs: Inputs
+) -> list[RuleResult]:
+    """Every applicable rule (auto-generated ones included) of one kyverno.io policy."""
+    meta = policy.get("metadata") or {}
+    if (
+        policy.get("kind") == "Policy"
+        and meta.get("namespace")
+        and request.namespace != meta["namespace"]
+    ):
+        return []
+    results = []
+    try:
+        rules = expand_rules(policy)
+    except (TypeError, AttributeError, ValueError) as exc:
+        return [_error(policy_name(policy), "", "spec.rules", f"malformed rules: {exc}")]
+    for rule in rules:
+        result = evaluate_rule(policy, rule, request, inputs)
+        if result is not None:
+            results.append(result)
+    return results
