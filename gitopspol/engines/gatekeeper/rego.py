@@ -121,4 +121,102 @@ def compile_modules(
             raise
         failure = parse_failure(exc)
         raise PolicyError(failure.message, failure.module, failure.line) from None
+    recursive = find_recursive_function(json.loads(engine.get_ast_as_json()))
+    if recursive is not None:
+        raise PolicyError(f"function {recursive[0]} is recursive", recursive[1], recursive[2])
     return RegoProgram(engine, f"{package}.violation")
+
+
+def _ref_path(node: Any) -> list[str] | None:
+    """``a.b["c"]`` as ``["a", "b", "c"]`` from a regorus AST ref; None when not static."""
+    if not isinstance(node, dict):
+        return None
+    if "Var" in node:
+        return [node["Var"]["value"]]
+    if "RefDot" in node:
+        head = _ref_path(node["RefDot"]["refr"])
+        field = node["RefDot"]["field"]
+        return None if head is None else [*head, field[-1]]
+    if "RefBrack" in node:
+        head = _ref_path(node["RefBrack"]["refr"])
+        index = node["RefBrack"].get("index")
+        if head is None or not isinstance(index, dict) or "String" not in index:
+            return None
+        return [*head, index["String"]["value"]]
+    return None
+
+
+def _calls(node: Any) -> list[list[str]]:
+    """The static paths of every function called anywhere under ``node``."""
+    found: list[list[str]] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            call = item.get("Call")
+            if isinstance(call, dict):
+                path = _ref_path(call.get("fcn"))
+                if path is not None:
+                    found.append(path)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def find_recursive_function(modules: Sequence[Mapping[str, Any]]) -> tuple[str, str, int] | None:
+    """A function that calls itself, directly or through other functions, if any.
+
+    OPA refuses such templates at compile time (``rego_recursion_error``); regorus detects
+    recursive *rules* but overflows the stack on recursive *functions*, which kills the
+    process. So gitopspol checks function calls on the parsed modules first.
+    Returns ``(function, module, line)`` or None.
+    """
+    graph: dict[str, set[str]] = {}
+    where: dict[str, tuple[str, int]] = {}
+    for module in modules:
+        ast, contents = module["ast"], module["source"]["contents"]
+        package = ".".join(["data", *(_ref_path(ast["package"]["refr"]) or [])])
+        aliases: dict[str, str] = {}
+        for imp in ast.get("imports") or []:
+            path = _ref_path(imp["refr"]) or []
+            span = imp.get("as")
+            alias = contents[span["start"] : span["end"]] if span else (path or [""])[-1]
+            aliases[alias] = ".".join(path)
+        local = {
+            (_ref_path(rule["Spec"]["head"]["Func"]["refr"]) or [""])[0]
+            for rule in ast.get("rules") or []
+            if "Func" in rule.get("Spec", {}).get("head", {})
+        }
+        for rule in ast.get("rules") or []:
+            head = rule.get("Spec", {}).get("head", {})
+            if "Func" not in head:
+                continue
+            name = f"{package}.{'.'.join(_ref_path(head['Func']['refr']) or [])}"
+            where.setdefault(name, (module["source"]["file"], rule["Spec"]["span"]["line"]))
+            edges = graph.setdefault(name, set())
+            for path in _calls(rule["Spec"]["bodies"]):
+                if path[0] == "data":
+                    edges.add(".".join(path))
+                elif path[0] in aliases:
+                    edges.add(".".join([aliases[path[0]], *path[1:]]))
+                elif len(path) == 1 and path[0] in local:
+                    edges.add(f"{package}.{path[0]}")
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    for start in graph:
+        if state.get(start):
+            continue
+        state[start] = 1
+        stack = [(start, iter(sorted(graph[start])))]
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                state[node] = 2
+                stack.pop()
+            elif state.get(child) == 1:
+                return (child.removeprefix("data."), *where[child])
+            elif child in graph and not state.get(child):
+                state[child] = 1
+                stack.append((child, iter(sorted(graph[child]))))
+    return None
