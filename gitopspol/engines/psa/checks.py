@@ -115,10 +115,6 @@ def _violation(check: str, reason: str, detail: str, fields: list[str]) -> Viola
     return Violation(check, f"{reason} ({detail})" if detail else reason, tuple(fields))
 
 
-def _is_true(value: Any) -> bool:
-    return value is True
-
-
 def _str(value: Any) -> str:
     if value is None:
         return ""
