@@ -419,6 +419,8 @@ def test_not_applicable_objects() -> None:
     assert not evaluate(
         {"apiVersion": "v1", "kind": "ReplicationController", "spec": {}}, "restricted"
     ).applicable
+    no_api = {"kind": "DaemonSet", "spec": {"template": {"spec": {"hostPID": True}}}}
+    assert not evaluate(no_api, "baseline").allowed
     empty = evaluate({"apiVersion": "apps/v1", "kind": "Deployment"}, "restricted")
     assert empty.applicable
     assert empty.allowed

@@ -100,8 +100,9 @@ def pod_view(obj: Mapping[str, Any]) -> PodView | None:
         return None
     groups, path = entry
     api_version = obj.get("apiVersion")
-    group = api_version.rpartition("/")[0] if isinstance(api_version, str) else ""
-    if group not in groups:
+    # A kind of another API group (a CRD named Deployment) is not PSA's; a manifest that
+    # omits apiVersion is taken at its kind.
+    if api_version is not None and str(api_version).rpartition("/")[0] not in groups:
         return None
     node: Any = obj
     for key in path:
