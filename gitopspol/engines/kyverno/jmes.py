@@ -409,16 +409,34 @@ def image_info(image: str) -> dict[str, str]:
     }
 
 
-_OPTIONS: Any = None
+_INTERPRETER: Any = None
 
 
-def _options() -> Any:
-    global _OPTIONS
-    if _OPTIONS is None:
+def _interpreter() -> Any:
+    """A tree interpreter with Kyverno's functions and Go's null short-circuit.
+
+    In go-jmespath a sub-expression whose left side is null is null
+    (``containers[].resources.keys(@)`` skips containers without resources); Python's
+    jmespath would call ``keys(null)`` and fail.
+    """
+    global _INTERPRETER
+    if _INTERPRETER is None:
         import jmespath
+        from jmespath.visitor import TreeInterpreter
 
-        _OPTIONS = jmespath.Options(custom_functions=_functions_class()())
-    return _OPTIONS
+        class _GoInterpreter(TreeInterpreter):  # type: ignore[misc]
+            def visit_subexpression(self, node: Any, value: Any) -> Any:
+                result = value
+                for child in node["children"]:
+                    result = self.visit(child, result)
+                    if result is None:
+                        return None
+                return result
+
+            visit_index_expression = visit_subexpression
+
+        _INTERPRETER = _GoInterpreter(jmespath.Options(custom_functions=_functions_class()()))
+    return _INTERPRETER
 
 
 @lru_cache(maxsize=4096)
@@ -439,7 +457,7 @@ def query(expr: str, data: Any) -> Any:
 
     compiled = compile_expression(expr.strip())
     try:
-        return compiled.search(data, options=_options())
+        return _interpreter().visit(compiled.parsed, data)
     except JMESPathError as exc:
         raise UnresolvedVariable(f"JMESPath query {expr!r} failed: {exc}") from None
     except (TypeError, ValueError, ArithmeticError, KeyError, IndexError) as exc:

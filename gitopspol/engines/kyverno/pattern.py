@@ -111,33 +111,52 @@ def _has_nested_anchor(value: Any) -> bool:
     return False
 
 
+def _plain_key(pattern: dict[str, Any], name: str) -> str | None:
+    """The key of ``pattern`` that is ``name`` with or without an anchor."""
+    for key in pattern:
+        anchor = parse_anchor(str(key))
+        if (anchor.key if anchor else key) == name:
+            return str(key)
+    return None
+
+
 def _expand_metadata(pattern: dict[str, Any], resource: dict[str, Any]) -> dict[str, Any]:
-    """Wildcard keys under ``metadata.labels``/``annotations`` (upstream ``ExpandInMetadata``)."""
-    meta = pattern.get("metadata")
+    """Wildcard keys under ``metadata.labels``/``annotations`` (upstream ``ExpandInMetadata``).
+
+    ``app.*/name`` in the pattern stands for the resource's keys that match it, anchors
+    kept (``X(fluxcd.io/*)`` forbids every ``fluxcd.io/`` annotation).
+    """
+    meta_key = _plain_key(pattern, "metadata")
     res_meta = resource.get("metadata")
-    if not isinstance(meta, dict) or not isinstance(res_meta, dict):
+    if (
+        meta_key is None
+        or not isinstance(pattern[meta_key], dict)
+        or not isinstance(res_meta, dict)
+    ):
         return pattern
+    meta = pattern[meta_key]
     new_meta = dict(meta)
     changed = False
     for field in ("labels", "annotations"):
-        pat = meta.get(field)
+        field_key = _plain_key(meta, field)
         res = res_meta.get(field)
-        if not isinstance(pat, dict) or not isinstance(res, dict):
+        if field_key is None or not isinstance(meta[field_key], dict) or not isinstance(res, dict):
             continue
         expanded: dict[str, Any] = {}
-        for key, value in pat.items():
+        for key, value in meta[field_key].items():
             anchor = parse_anchor(key)
             inner = anchor.key if anchor else key
-            if "*" in inner or "?" in inner:
-                hits = [k for k in res if wildcard_match(inner, k)]
-                for hit in hits:
-                    expanded[f"{anchor.modifier}({hit})" if anchor else hit] = value
-                if hits:
-                    changed = True
-                    continue
-            expanded[key] = value
-        new_meta[field] = expanded
-    return {**pattern, "metadata": new_meta} if changed else pattern
+            hits = (
+                [k for k in res if wildcard_match(inner, k)] if "*" in inner or "?" in inner else []
+            )
+            for hit in hits:
+                expanded[f"{anchor.modifier}({hit})" if anchor else hit] = value
+            if hits:
+                changed = True
+            else:
+                expanded[key] = value
+        new_meta[field_key] = expanded
+    return {**pattern, meta_key: new_meta} if changed else pattern
 
 
 def _map(resource: dict[str, Any], pattern: dict[str, Any], path: str) -> None:

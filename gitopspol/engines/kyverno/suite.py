@@ -156,28 +156,31 @@ def _policy_values(values: Mapping[str, Any], policy: str) -> Mapping[str, Any]:
     return {}
 
 
-def _namespace_labels(suite: _Suite, namespace: str) -> dict[str, str]:
-    for ns in suite.values.get("namespaces") or []:
-        if isinstance(ns, dict) and (ns.get("metadata") or {}).get("name") == namespace:
-            return dict((ns.get("metadata") or {}).get("labels") or {})
-    for entry in suite.values.get("namespaceSelector") or []:
-        if isinstance(entry, dict) and entry.get("name") == namespace:
-            return dict(entry.get("labels") or {})
-    for obj in suite.objects:
-        if obj.kind == "Namespace" and obj.name == namespace:
-            return dict((obj.doc.get("metadata") or {}).get("labels") or {})
-    return {}
-
-
 def _namespace_object(suite: _Suite, namespace: str) -> dict[str, Any] | None:
+    """The Namespace of ``namespace``: values ``namespaces``, then the test's resources,
+    then a Namespace built from the values ``namespaceSelector`` labels."""
     if not namespace:
         return None
-    labels = _namespace_labels(suite, namespace)
+    for ns in suite.values.get("namespaces") or []:
+        if isinstance(ns, dict) and (ns.get("metadata") or {}).get("name") == namespace:
+            return ns
+    for obj in suite.objects:
+        if obj.kind == "Namespace" and obj.name == namespace:
+            return obj.doc
+    labels: dict[str, Any] = {}
+    for entry in suite.values.get("namespaceSelector") or []:
+        if isinstance(entry, dict) and entry.get("name") == namespace:
+            labels = dict(entry.get("labels") or {})
     return {
         "apiVersion": "v1",
         "kind": "Namespace",
         "metadata": {"name": namespace, "labels": labels},
     }
+
+
+def _namespace_labels(suite: _Suite, namespace: str) -> dict[str, str]:
+    ns = _namespace_object(suite, namespace)
+    return dict(((ns or {}).get("metadata") or {}).get("labels") or {})
 
 
 def _inputs_for(suite: _Suite, policy: Mapping[str, Any], obj: _Object) -> tuple[Inputs, str]:
