@@ -1,4 +1,4 @@
-"""Benchmark: Pod Security Standards evaluations per second, restricted/latest, one core.
+"""Benchmark: Pod Security Standards evaluations per second per core, restricted/latest.
 
 Evaluates every Pod of ../shared/corpus/psa (loaded once, outside the timing) repeatedly for
 about a second. ``run()`` returns the figures; the benchmark runner prints them.
@@ -28,7 +28,7 @@ def run(seconds: float = 1.0) -> dict[str, object]:
     if not pods:
         return {"benchmark": "psa", "skipped": f"{CORPUS} is absent"}
     evaluated = denied = 0
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     elapsed = 0.0
     while elapsed < seconds:
         for pod in pods:
@@ -36,7 +36,10 @@ def run(seconds: float = 1.0) -> dict[str, object]:
                 denied += 1
         evaluated += len(pods)
         elapsed = time.perf_counter() - start
-    rate = evaluated / elapsed
+    # Per core: CPU time of this (single-threaded) process, so that other work on a shared
+    # machine does not lower the figure; wall-clock rate reported alongside.
+    cpu = max(time.process_time() - cpu_start, 1e-9)
+    rate = evaluated / cpu
     return {
         "benchmark": "psa",
         "level": "restricted:latest",
@@ -44,7 +47,9 @@ def run(seconds: float = 1.0) -> dict[str, object]:
         "evaluated": evaluated,
         "denied": denied,
         "seconds": round(elapsed, 3),
+        "cpu_seconds": round(cpu, 3),
         "pods_per_second": round(rate),
+        "wall_pods_per_second": round(evaluated / elapsed),
         "target_pods_per_second": TARGET_PER_SECOND,
         "meets_target": rate >= TARGET_PER_SECOND,
     }

@@ -115,16 +115,26 @@ def pod_view(obj: Mapping[str, Any]) -> PodView | None:
     return PodView(node.get("metadata"), node.get("spec"), f"{prefix}metadata", f"{prefix}spec")
 
 
-def evaluate_view(view: PodView, level: str, minor: int) -> PsaResult:
-    """Run the checks of ``level`` at ``minor`` on a prepared pod."""
+@functools.lru_cache(maxsize=256)
+def _checks_for_version(level: str, version: str, latest: int) -> tuple[tuple[str, Check], ...]:
+    """:func:`checks_for` by version text; parsing is cached too (the hot path)."""
+    return checks_for(level, parse_version(version, latest))
+
+
+def _run(view: PodView, checks: tuple[tuple[str, Check], ...]) -> PsaResult:
     violations = []
-    for _, check in checks_for(level, minor):
+    for _, check in checks:
         violation = check(view)
         if violation is not None:
             violations.append(violation)
     if not violations:
         return _ALLOWED
     return PsaResult(False, tuple(violations))
+
+
+def evaluate_view(view: PodView, level: str, minor: int) -> PsaResult:
+    """Run the checks of ``level`` at ``minor`` on a prepared pod."""
+    return _run(view, checks_for(level, minor))
 
 
 def evaluate(
@@ -138,9 +148,8 @@ def evaluate(
     ``applicable=False``. A workload gets the verdict the Pods it creates would get. Raises
     :class:`~gitopspol.errors.InputError` for an unknown level or version.
     """
-    check_level(level)
-    minor = parse_version(version, latest)
+    checks = _checks_for_version(level, version, latest)
     view = pod_view(obj)
     if view is None:
         return _NOT_APPLICABLE
-    return evaluate_view(view, level, minor)
+    return _run(view, checks)
