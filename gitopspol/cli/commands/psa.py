@@ -7,12 +7,13 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gitopspol import yamlio
 from gitopspol.cli.common import add_format_option
-from gitopspol.engines.psa import PsaResult, evaluate, parse_version
 from gitopspol.errors import InputError
+
+if TYPE_CHECKING:
+    from gitopspol.engines.psa import PsaResult
 
 HELP = "evaluate Pod Security Standards for each object in the files"
 
@@ -37,6 +38,8 @@ class Entry:
 
 def _objects(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """``(line, object)`` for every object of a YAML file; ``kind: List`` items are expanded."""
+    from gitopspol import yamlio
+
     text = yamlio.read_text(path)
     docs = yamlio.load_all(text, path)
     lines = yamlio.document_lines(text)
@@ -60,6 +63,9 @@ def _objects(path: Path) -> list[tuple[int, dict[str, Any]]]:
 
 def evaluate_files(files: list[Path], level: str, version: str) -> list[Entry]:
     """Evaluate every object of ``files`` in input order."""
+    # Imported here so that ``gitopspol --help`` does not load the engine.
+    from gitopspol.engines.psa import evaluate, parse_version
+
     parse_version(version)  # an invalid version is an input error before any file is read
     entries: list[Entry] = []
     for path in files:
