@@ -423,24 +423,8 @@ def evaluate_rule(
     except (TypeError, AttributeError, ValueError) as exc:
         return _error(pname, name, "match", f"malformed match/exclude: {exc}")
     kind = _rule_kind(rule)
-    if kind in _NOT_EVALUATED:
-        return RuleResult(
-            ENGINE, pname, name, Status.NOT_EVALUATED, f"{kind} rules are not evaluated"
-        )
-    if kind != "validate":
+    if not kind:
         return _error(pname, name, "rule", "no validate, mutate, generate or verifyImages block")
-    validate = rule.get("validate") or {}
-    action = failure_action(policy, rule, request, inputs.namespace_labels)
-    if isinstance(validate, dict) and validate.get("cel") is not None:
-        outcome = _cel(policy, rule, request, inputs)
-        return RuleResult(
-            ENGINE,
-            pname,
-            name,
-            outcome.status,
-            outcome.message,
-            (action,) if outcome.status is Status.FAIL else (),
-        )
     context = base_context(request)
     for key, value in inputs.variables.items():
         set_path(context, key, value)
@@ -448,20 +432,30 @@ def evaluate_rule(
     for key, value in preset.items():
         set_path(context, key, value)
     run = _RuleRun(policy, rule, request, inputs)
+    validate = rule.get("validate")
     try:
         _load_entries(rule.get("context"), context, preset, "context")
         if not _check_conditions(
             rule.get("preconditions"), context, lenient=True, where="preconditions"
         ):
             return RuleResult(ENGINE, pname, name, Status.SKIP, "preconditions not met")
+        if kind in _NOT_EVALUATED:
+            # The rule applies and its preconditions hold: what it would do is unknown.
+            return RuleResult(
+                ENGINE, pname, name, Status.NOT_EVALUATED, f"{kind} rules are not evaluated"
+            )
         if not isinstance(validate, dict):
             raise _RuleError("validate", "validate must be a map")
-        resource = request.old_object if request.operation == "DELETE" else request.object
-        outcome = run.validate_block(validate, context, resource, "validate", 0)
+        if validate.get("cel") is not None:
+            outcome = _cel(policy, rule, request, inputs)
+        else:
+            resource = request.old_object if request.operation == "DELETE" else request.object
+            outcome = run.validate_block(validate, context, resource, "validate", 0)
     except _RuleError as exc:
         return _error(pname, name, exc.field, exc.message)
     except RecursionError:
         return _error(pname, name, "validate", "pattern nests too deeply")
+    action = failure_action(policy, rule, request, inputs.namespace_labels)
     actions = (action,) if outcome.status is Status.FAIL else ()
     return RuleResult(ENGINE, pname, name, outcome.status, outcome.message, actions)
 

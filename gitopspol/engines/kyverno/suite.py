@@ -298,9 +298,13 @@ def _rule_names(rule: str) -> set[str]:
 
 
 def _actual(responses: list[RuleResult]) -> tuple[str, str]:
-    """Combine the statuses of the selected responses: the first that differs wins later."""
+    """The status the selected responses give; ``not evaluated`` and ``error`` win."""
     if not responses:
         return "skip", "no rule response: the rule does not apply to this resource"
+    for status in (Status.NOT_EVALUATED, Status.ERROR, Status.FAIL, Status.PASS):
+        for response in responses:
+            if response.status is status:
+                return status.value, response.message
     return responses[0].status.value, responses[0].message
 
 
@@ -356,9 +360,6 @@ def _check(
         return result("error", f"policy {pname} is not in the test's policies")
     if not selected:
         return result("error", f"resource {written} is not in the test's resources")
-    if line.get("patchedResources") or line.get("generatedResource"):
-        kind = "mutate" if line.get("patchedResources") else "generate"
-        return result(Status.NOT_EVALUATED.value, f"{kind} results are not evaluated")
     statuses: list[tuple[str, str]] = []
     for obj_index in selected:
         responses: list[RuleResult] = []
