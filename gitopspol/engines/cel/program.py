@@ -98,11 +98,11 @@ class Program:
             value = self._compiled.eval(data=data)
         except (RuntimeError, TypeError, ValueError) as exc:
             raise PolicyError(self._error_text(str(exc))) from None
-        if value.type().name() == "ERROR":
-            raise PolicyError(self._error_text(str(value.value())))
         try:
+            if value.type().name() == "ERROR":
+                raise PolicyError(self._error_text(str(value.value())))
             return value.plain_value()
-        except TypeError:  # optional values do not convert to Python
+        except TypeError:  # optional values do not convert to Python (and report as ERROR)
             raise PolicyError(
                 f"CEL expression {_shorten(self.expression)!r}: result is an optional value; "
                 "use .orValue() or .hasValue()"

@@ -1,0 +1,187 @@
+"""The Kubernetes and Kyverno CEL libraries added on top of cel-expr-python."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import pytest
+
+from gitopspol.engines.cel import compile_program
+from gitopspol.engines.cel.library import parse_quantity
+from gitopspol.engines.vpol import CelContext
+from gitopspol.errors import PolicyError
+
+
+def ev(expr: str, **activation: Any) -> Any:
+    return compile_program(expr).evaluate(activation)
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("[1, 2, 3].sum()", 6),
+        ("[1.5, 2.5].sum()", 4.0),
+        ("[3, 1, 2].min()", 1),
+        ("[3, 1, 2].max()", 3),
+        ("[1, 2, 2].isSorted()", True),
+        ("['b', 'a'].isSorted()", False),
+        ("[].sum()", 0),
+    ],
+)
+def test_lists(expr: str, expected: Any) -> None:
+    assert ev(expr) == expected
+
+
+def test_lists_min_of_empty_is_an_error() -> None:
+    with pytest.raises(PolicyError, match="empty list"):
+        ev("[].min()")
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("'abc 123 de45'.find('[0-9]+')", "123"),
+        ("'abc'.find('[0-9]+')", ""),
+        ("'abc 123 de45'.findAll('[0-9]+')", ["123", "45"]),
+        ("'a1b2c3'.findAll('[0-9]', 2)", ["1", "2"]),
+        ("'a1b2c3'.findAll('[0-9]', 0)", []),
+    ],
+)
+def test_regex(expr: str, expected: Any) -> None:
+    assert ev(expr) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("100m", Fraction(1, 10)),
+        ("1Gi", Fraction(2**30)),
+        ("1.5k", Fraction(1500)),
+        ("1e3", Fraction(1000)),
+        ("5E-2", Fraction(1, 20)),
+        ("-2Mi", Fraction(-2 * 2**20)),
+        ("0", Fraction(0)),
+    ],
+)
+def test_parse_quantity(text: str, value: Fraction) -> None:
+    assert parse_quantity(text) == value
+
+
+@pytest.mark.parametrize("text", ["", "1Gb", "abc", "1.2.3", "--1"])
+def test_parse_quantity_refuses(text: str) -> None:
+    with pytest.raises(ValueError, match="quantities must match"):
+        parse_quantity(text)
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("quantity('1Gi').isGreaterThan(quantity('1000Mi'))", True),
+        ("quantity('100m').isLessThan(quantity('1'))", True),
+        ("quantity('1024Mi').compareTo(quantity('1Gi'))", 0),
+        ("quantity('2k').asInteger()", 2000),
+        ("quantity('1.5').isInteger()", False),
+        ("quantity('500m').asApproximateFloat()", 0.5),
+        ("quantity('-3').sign()", -1),
+        ("quantity('1Gi').add(quantity('1Gi')).compareTo(quantity('2Gi'))", 0),
+        ("quantity('1').sub(1).sign()", 0),
+        ("isQuantity('1Gi') && !isQuantity('1GB')", True),
+        ("quantity('1Gi')", "1Gi"),
+    ],
+)
+def test_quantity(expr: str, expected: Any) -> None:
+    assert ev(expr) == expected
+
+
+def test_quantity_errors() -> None:
+    with pytest.raises(PolicyError, match="quantities must match"):
+        ev("quantity('lots')")
+    with pytest.raises(PolicyError, match="cannot convert"):
+        ev("quantity('1.5').asInteger()")
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("url('https://example.com:8443/a/b?x=1&x=2').getScheme()", "https"),
+        ("url('https://example.com:8443/a/b?x=1&x=2').getHost()", "example.com:8443"),
+        ("url('https://example.com:8443/a/b?x=1&x=2').getHostname()", "example.com"),
+        ("url('https://example.com:8443/a/b?x=1&x=2').getPort()", "8443"),
+        ("url('https://example.com/a/b').getEscapedPath()", "/a/b"),
+        ("url('https://example.com/?x=1&x=2&y=').getQuery()", {"x": ["1", "2"], "y": [""]}),
+        ("isURL('https://example.com') && isURL('/path') && !isURL('relative')", True),
+    ],
+)
+def test_url(expr: str, expected: Any) -> None:
+    assert ev(expr) == expected
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("ip('10.0.0.1').family()", 4),
+        ("ip('::1').family() == 6 && ip('::1').isLoopback()", True),
+        ("ip('0.0.0.0').isUnspecified()", True),
+        ("isIP('1.2.3.4') && !isIP('1.2.3') && !isIP('fe80::1%eth0')", True),
+        ("cidr('10.0.0.0/8').containsIP('10.1.2.3')", True),
+        ("cidr('10.0.0.0/8').containsIP(ip('11.0.0.1'))", False),
+        ("cidr('10.0.0.0/8').containsCIDR('10.1.0.0/16')", True),
+        ("cidr('10.0.0.0/16').containsCIDR(cidr('10.0.0.0/8'))", False),
+        ("cidr('192.168.1.5/24').prefixLength()", 24),
+        ("cidr('192.168.1.5/24').masked()", "192.168.1.0/24"),
+        ("isCIDR('10.0.0.0/8') && !isCIDR('10.0.0.0')", True),
+    ],
+)
+def test_ip_and_cidr(expr: str, expected: Any) -> None:
+    assert ev(expr) == expected
+
+
+def test_format_from_strings_extension() -> None:
+    assert ev("'%s has %d containers'.format(['pod', 2])") == "pod has 2 containers"
+
+
+CONTEXT = CelContext(
+    resources=(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "registries", "namespace": "platform"},
+            "data": {"allowed": "ghcr.io"},
+        },
+        {
+            "apiVersion": "autoscaling/v1",
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": "web", "namespace": "default"},
+            "spec": {"maxReplicas": 3},
+        },
+    ),
+    images={"ghcr.io/acme/app:1.0": {"config": {"created": "2020-01-01T00:00:00Z"}}},
+)
+
+
+def test_kyverno_resource_get_and_list() -> None:
+    act = CONTEXT.activation()
+    get = "resource.Get('v1', 'configmaps', 'platform', 'registries').data.allowed"
+    assert compile_program(get).evaluate(act) == "ghcr.io"
+    lst = "resource.List('autoscaling/v1', 'horizontalpodautoscalers', 'default').items.size()"
+    assert compile_program(lst).evaluate(act) == 1
+    other = "resource.List('autoscaling/v1', 'horizontalpodautoscalers', 'prod').items.size()"
+    assert compile_program(other).evaluate(act) == 0
+    with pytest.raises(PolicyError, match='configmaps "missing" not found'):
+        compile_program("resource.Get('v1', 'configmaps', 'platform', 'missing')").evaluate(act)
+
+
+def test_kyverno_image_metadata() -> None:
+    act = CONTEXT.activation()
+    expr = "image.GetMetadata('ghcr.io/acme/app:1.0').config.created"
+    assert compile_program(expr).evaluate(act) == "2020-01-01T00:00:00Z"
+    with pytest.raises(PolicyError, match="no data in the context"):
+        compile_program("image.GetMetadata('nginx')").evaluate(act)
+
+
+def test_kyverno_service_account_and_time() -> None:
+    user = "system:serviceaccount:team-a:builder"
+    assert ev(f"parseServiceAccount('{user}')") == {"Namespace": "team-a", "Name": "builder"}
+    assert ev("parseServiceAccount('alice').Name") == ""
+    assert ev("time.now() > timestamp('2024-01-01T00:00:00Z')") is True
