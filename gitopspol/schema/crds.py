@@ -127,7 +127,7 @@ class CrdRegistry:
             if self._match is None and kind not in self._templates:
                 return None
             self._schemas[key] = _constraint_schema(self._match)
-            self._sources[key] = f"ConstraintTemplate for {kind}"
+            self._sources[key] = f"generated constraint CRD for {kind}"
         if key not in self._schemas:
             return None
         if key not in self._validators:

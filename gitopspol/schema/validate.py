@@ -29,6 +29,8 @@ CONSTRAINT_VERSIONS = ("v1beta1", "v1alpha1")
 #: ``legacySchema`` default per ConstraintTemplate version (the upstream CRD's defaults).
 _LEGACY_DEFAULT = {"v1": False, "v1beta1": True, "v1alpha1": True}
 _MAX_VALUE_TEXT = 60
+#: ``SchemaProblem.schema`` of problems found in a constraint's parameters (by its template).
+PARAMETER_SCHEMA_PREFIX = "ConstraintTemplate "
 
 
 class ProblemStatus(StrEnum):
@@ -128,7 +130,7 @@ def validate_constraint_parameters(template: Any, constraint: Any) -> list[Schem
         return []
     crd_spec = _dig(template, "spec", "crd", "spec")
     expected_kind = _dig(crd_spec, "names", "kind")
-    source = f"ConstraintTemplate {_dig(template, 'metadata', 'name') or expected_kind}"
+    source = PARAMETER_SCHEMA_PREFIX + str(_dig(template, "metadata", "name") or expected_kind)
     if expected_kind and constraint.get("kind") != expected_kind:
         message = (
             f"constraint kind {constraint.get('kind')!r} is not the template's {expected_kind!r}"

@@ -90,10 +90,7 @@ def problems(doc: Any, registry: CrdRegistry | None = None) -> list[tuple[str, s
 def test_registry_loads_served_versions_only(registry: CrdRegistry) -> None:
     assert registry.kinds() == ["example.com/v1 Widget"]
     assert len(registry) == 1
-    assert registry.source(
-        "example.com/v1",
-        "Widget",
-    ).endswith("widget.yaml")  # type: ignore[union-attr]
+    assert str(registry.source("example.com/v1", "Widget")).endswith("widget.yaml")
 
 
 def test_valid_widget(registry: CrdRegistry) -> None:

@@ -1,0 +1,127 @@
+"""GP3xx rules on small tiers: locations, tiers, resources, template lookup per tier."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from gitopspol.checks import RuleContext, SourceDocument, get_rule, run_rules
+from gitopspol.findings import Location, Severity
+from gitopspol.schema import CrdRegistry
+
+POLICY = """\
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata:
+  name: require-labels
+spec:
+  validationFailureActon: Enforce
+  rules:
+  - name: check
+    match:
+      any:
+      - resources:
+          kinds: [Pod]
+    validate:
+      pattern: {metadata: {labels: {team: "?*"}}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: kyverno
+"""
+
+TEMPLATE = """\
+apiVersion: templates.gatekeeper.sh/v1
+kind: ConstraintTemplate
+metadata:
+  name: k8srequiredlabels
+spec:
+  crd:
+    spec:
+      names:
+        kind: K8sRequiredLabels
+      validation:
+        openAPIV3Schema:
+          type: object
+          properties:
+            labels:
+              type: array
+              items: {type: string}
+"""
+
+CONSTRAINT = """\
+apiVersion: constraints.gatekeeper.sh/v1beta1
+kind: K8sRequiredLabels
+metadata:
+  name: need-team
+spec:
+  enforcementAction: deny
+  parameters:
+    labels: team
+"""
+
+
+def test_schema_findings_point_at_the_source_line() -> None:
+    ctx = RuleContext(tiers={"prd": SourceDocument.from_text(POLICY, "policies/require.yaml")})
+    findings = run_rules(ctx)
+    assert [(f.rule_id, f.severity, f.location, f.tier, f.resource) for f in findings] == [
+        (
+            "GP301",
+            Severity.ERROR,
+            Location("policies/require.yaml", 6),
+            "prd",
+            "ClusterPolicy/require-labels",
+        ),
+        (
+            "GP302",
+            Severity.WARNING,
+            Location("policies/require.yaml", 17),
+            "prd",
+            "ConfigMap/kyverno/settings",
+        ),
+    ]
+    assert (
+        findings[0].message == 'spec.validationFailureActon: unknown field "validationFailureActon"'
+    )
+
+
+def test_constraint_parameters_use_the_template_of_the_same_tier() -> None:
+    constraint = SourceDocument.from_text(CONSTRAINT, "policies/gatekeeper/need-team.yaml")
+    template = SourceDocument.from_text(TEMPLATE, "policies/gatekeeper/template.yaml")
+    ctx = RuleContext(tiers={"sbx": constraint, "prd": template + constraint})
+    findings = run_rules(ctx, [get_rule("GP303")])
+    assert [(f.tier, f.location, f.message) for f in findings] == [
+        (
+            "prd",
+            Location("policies/gatekeeper/need-team.yaml", 8),
+            "spec.parameters.labels: must be of type array, not string",
+        )
+    ]
+    # GP301 leaves parameters to GP303, even when the template comes in through --crd.
+    registry = CrdRegistry()
+    registry.add(template[0].data)
+    ctx = RuleContext(tiers={"sbx": constraint}, crds=registry)
+    assert [f.rule_id for f in run_rules(ctx)] == ["GP303"]
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A rendered resource whose spec.parameters was set by a patch file (as the renderer reports)."""
+
+    data: dict[str, Any]
+
+    def field_location(self, pointer: str) -> tuple[str, int]:
+        if pointer.startswith("/spec/parameters"):
+            return "environments/prd/patch.yaml", 4
+        return "policies/gatekeeper/need-team.yaml", 1
+
+
+def test_findings_follow_the_subject_provenance() -> None:
+    template = SourceDocument.from_text(TEMPLATE, "t.yaml")
+    constraint = Rendered(SourceDocument.from_text(CONSTRAINT, "c.yaml")[0].data)
+    findings = run_rules(RuleContext(tiers={"prd": [*template, constraint]}))
+    assert [(f.rule_id, f.location) for f in findings] == [
+        ("GP303", Location("environments/prd/patch.yaml", 4))
+    ]
