@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
-
-from gitopspol.cli.common import not_implemented
 
 HELP = "render a kustomization like 'kubectl kustomize DIR'"
 
@@ -15,4 +14,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return not_implemented("render")
+    from gitopspol.render import Renderer
+
+    renderer = Renderer()
+    text = renderer.render(args.dir)
+    for warning in dict.fromkeys(renderer.warnings):
+        sys.stderr.write(f"# Warning: {warning}\n")
+    sys.stdout.write(text)
+    return 0
