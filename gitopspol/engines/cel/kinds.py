@@ -8,6 +8,8 @@ does (which is also what CRDs almost always declare).
 
 from __future__ import annotations
 
+import functools
+
 #: Kinds whose resource is not what the generic rule below gives, and cluster-scoped kinds.
 _IRREGULAR = {
     "Endpoints": "endpoints",
@@ -42,6 +44,7 @@ CLUSTER_SCOPED = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=1024)
 def resource_for_kind(kind: str) -> str:
     """``Pod`` -> ``pods``, ``Ingress`` -> ``ingresses``, ``NetworkPolicy`` -> ``networkpolicies``."""
     if kind in _IRREGULAR:

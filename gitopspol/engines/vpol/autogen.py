@@ -85,8 +85,28 @@ def autogen_controllers(spec: Mapping[str, Any]) -> list[str]:
     return [_BY_RESOURCE[str(c)] for c in configured if str(c) in _BY_RESOURCE]
 
 
+#: (id(spec), kind) -> (spec, variant). The spec is kept so that its id stays unique.
+_CACHE: dict[tuple[int, str], tuple[Mapping[str, Any], dict[str, Any]]] = {}
+_CACHE_MAX = 4096
+
+
 def autogen_spec(spec: Mapping[str, Any], kind: str) -> dict[str, Any]:
-    """The spec of the variant of ``spec`` for controller ``kind`` (upstream's rewrite)."""
+    """The spec of the variant of ``spec`` for controller ``kind`` (upstream's rewrite).
+
+    Cached by the identity of ``spec``: policies are not modified while they are evaluated.
+    """
+    key = (id(spec), kind)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    if len(_CACHE) >= _CACHE_MAX:
+        _CACHE.clear()
+    variant = _autogen_spec(spec, kind)
+    _CACHE[key] = (spec, variant)
+    return variant
+
+
+def _autogen_spec(spec: Mapping[str, Any], kind: str) -> dict[str, Any]:
     group, resource, target = CONTROLLERS[kind]
     first = (spec.get("matchConstraints") or {}).get("resourceRules") or [{}]
     operations = first[0].get("operations") or ["*"]
