@@ -673,3 +673,21 @@ def test_admit_exempt_namespace_with_policy_warns() -> None:
         "(enforce=baseline:latest) will be ignored"
     )
     assert admit(AdmissionRequest(namespace(enforce="privileged")), config) == []
+
+
+def test_windows_override_quirk_matches_upstream() -> None:
+    # check_seccompProfile_restricted.go / check_capabilities_restricted.go: the 1.25
+    # revisions pass Windows pods and still override the baseline checks, so restricted
+    # accepts what baseline rejects (API validation rejects such pods before PSA runs).
+    spec = {
+        "os": {"name": "windows"},
+        "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "Unconfined"}},
+        "containers": [{"name": "w", "securityContext": {"capabilities": {"add": ["NET_RAW"]}}}],
+    }
+    assert checks(pod(spec), "baseline") == ["capabilities_baseline", "seccompProfile_baseline"]
+    assert checks(pod(spec), "restricted") == []
+    assert checks(pod(spec), "restricted", "v1.24") == [
+        "allowPrivilegeEscalation",
+        "capabilities_restricted",
+        "seccompProfile_restricted",
+    ]
