@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gitopspol.engines.psa import evaluate
@@ -130,7 +130,7 @@ def as_pod(pod_spec: dict[str, Any], notes: dict[str, str]) -> dict[str, Any]:
     }
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec, annotations, version)
 def test_restricted_is_at_least_as_strict_as_baseline(
     pod_spec: dict[str, Any], notes: dict[str, str], ver: str
@@ -163,7 +163,7 @@ def test_restricted_is_at_least_as_strict_as_baseline(
     assert obj == before
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec, annotations, version, st.sampled_from(["Deployment", "Job", "CronJob", "PodTemplate"]))
 def test_template_verdict_equals_pod_verdict(
     pod_spec: dict[str, Any], notes: dict[str, str], ver: str, kind: str
