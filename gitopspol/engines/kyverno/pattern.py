@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from gitopspol.engines.kyverno.values import is_number, parse_quantity, wildcard_match
+from gitopspol.engines.kyverno.values import go_sprint, is_number, parse_quantity, wildcard_match
 from gitopspol.errors import PolicyError
 
 _ANCHOR_RE = re.compile(r"^([+<=X^]?)\((.+)\)$")
@@ -423,6 +423,4 @@ def _type_name(value: Any) -> str:
 
 
 def _show(value: Any) -> str:
-    if value is None:
-        return "<nil>"
-    return str(value)
+    return go_sprint(value)
