@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from gitopspol.engines.admission import Action, AdmissionRequest, RuleResult, Status
 from gitopspol.engines.cel import DEFAULT_VARIABLES, compile_program
@@ -74,13 +74,13 @@ def _activation(
     return data
 
 
-def _actions(names: Any, default: tuple[Action, ...]) -> tuple[Action, ...]:
+def _actions(names: Any, default: tuple[Action, ...], where: str) -> tuple[Action, ...]:
     if not names:
         return default
     actions = []
     for name in names:
         if name not in _ACTIONS:
-            raise PolicyError(f"validationActions: unknown action {name!r} (Deny, Warn, Audit)")
+            raise PolicyError(f"{where}: unknown action {name!r} (Deny, Warn, Audit)")
         actions.append(_ACTIONS[name])
     return tuple(actions)
 
@@ -112,19 +112,19 @@ class _Scope:
             expr = pattern.sub(replacement.replace("\\", "\\\\"), expr)
         return expr
 
-    def run(self, expr: str) -> Any:
-        """Evaluate ``expr`` to plain data."""
+    def run(self, expr: str, where: str) -> Any:
+        """Evaluate ``expr`` (found at ``where``) to plain data."""
         text = self._text(expr)
         try:
             return compile_program(text, DEFAULT_VARIABLES).evaluate(self.act)
         except PolicyError as exc:
             for name, error in self.failed.items():
                 if f"variables.{name}" in text:
-                    raise PolicyError(f"variable {name!r}: {error.message}") from None
-            raise exc from None
+                    raise PolicyError(f"{where}: uses {error.message}") from None
+            raise PolicyError(f"{where}: {exc.message}") from None
 
-    def define(self, name: str, expr: str) -> None:
-        """Evaluate and bind variable ``name``."""
+    def define(self, name: str, expr: str, where: str) -> None:
+        """Evaluate and bind variable ``name`` (found at ``where``)."""
         text = self._text(expr)
         try:
             value = compile_program(text, DEFAULT_VARIABLES).evaluate_native(self.act)
@@ -132,7 +132,7 @@ class _Scope:
             if "optional value" in exc.message:
                 self._inline(name, text)
             else:
-                self.failed[name] = exc
+                self.failed[name] = PolicyError(f"variable {name!r} ({where}): {exc.message}")
             return
         if isinstance(value, _dt.datetime | _dt.timedelta):
             self._inline(name, text)
@@ -142,6 +142,26 @@ class _Scope:
     def _inline(self, name: str, text: str) -> None:
         pattern = re.compile(rf"\bvariables\.{re.escape(name)}\b")
         self.inline.append((pattern, f"({text})"))
+
+
+class _Fields(NamedTuple):
+    """Where each list lives in the policy, for messages naming the field."""
+
+    conditions: str
+    variables: str
+    validations: str
+    annotations: str
+
+
+_POLICY_FIELDS = _Fields(
+    "spec.matchConditions", "spec.variables", "spec.validations", "spec.auditAnnotations"
+)
+_RULE_FIELDS = _Fields(
+    "celPreconditions",
+    "validate.cel.variables",
+    "validate.cel.expressions",
+    "validate.cel.auditAnnotations",
+)
 
 
 def _evaluate(
@@ -154,13 +174,15 @@ def _evaluate(
     validations: Sequence[Any],
     act: dict[str, Any],
     actions: tuple[Action, ...],
+    fields: _Fields = _POLICY_FIELDS,
     errors_fail: bool = False,
 ) -> RuleResult:
     """The core shared by the three entry points (see the module docstring).
 
-    ``errors_fail``: a validation that cannot be evaluated is a FAIL, as the Kubernetes
-    validator library decides (Kyverno ``validate.cel`` runs on it); ValidatingPolicy and
-    VAP report an ERROR instead.
+    Error messages start with the field (``spec.validations[2]: ...``); the result names
+    the policy and rule. ``errors_fail``: a validation that cannot be evaluated is a FAIL,
+    as the Kubernetes validator library decides (Kyverno ``validate.cel`` runs on it);
+    ValidatingPolicy and VAP report an ERROR instead.
     """
 
     def result(status: Status, message: str = "") -> RuleResult:
@@ -174,26 +196,22 @@ def _evaluate(
         return result(Status.ERROR, message)
 
     scope = _Scope(act)
+    messages: list[str] = []
+    errors: list[str] = []
     try:
         for index, cond in enumerate(conditions):
-            where = f"matchConditions[{index}]"
-            value = scope.run(_expression(cond, where))
-            if value is not True and value is not False:
-                raise PolicyError(f"{where}: expression must evaluate to bool, got {value!r}")
+            where = f"{fields.conditions}[{index}]"
+            value = _boolean(scope, _expression(cond, where), where)
             if not value:
                 return result(Status.SKIP, f"match condition {cond.get('name', index)!r} is false")
         for index, var in enumerate(spec.get("variables") or []):
-            expr = _expression(var, f"variables[{index}]")
-            name = str(var.get("name", ""))
-            scope.define(name, expr)
-        messages: list[str] = []
-        errors: list[str] = []
+            where = f"{fields.variables}[{index}]"
+            scope.define(str(var.get("name", "")), _expression(var, where), where)
         for index, check in enumerate(validations):
-            expr = _expression(check, f"validations[{index}]")
+            where = f"{fields.validations}[{index}]"
+            expr = _expression(check, where)
             try:
-                value = scope.run(expr)
-                if value is not True and value is not False:
-                    raise PolicyError(f"expression must evaluate to bool, got {value!r}: {expr}")
+                value = _boolean(scope, expr, where)
             except PolicyError as exc:
                 if errors_fail:
                     messages.append(f"expression resulted in an error: {exc.message}")
@@ -203,11 +221,12 @@ def _evaluate(
             if not value:
                 messages.append(_message(check, scope))
         for index, note in enumerate(spec.get("auditAnnotations") or []):
+            where = f"{fields.annotations}[{index}]"
             value_expr = note.get("valueExpression") if isinstance(note, dict) else None
             if not isinstance(value_expr, str):
-                raise PolicyError(f"auditAnnotations[{index}]: needs a string 'valueExpression'")
+                raise PolicyError(f"{where}: needs a string 'valueExpression'")
             try:
-                scope.run(value_expr)
+                scope.run(value_expr, where)
             except PolicyError as exc:
                 errors.append(exc.message)
     except PolicyError as exc:
@@ -219,11 +238,18 @@ def _evaluate(
     return result(Status.PASS)
 
 
+def _boolean(scope: _Scope, expr: str, where: str) -> bool:
+    value = scope.run(expr, where)
+    if value is not True and value is not False:
+        raise PolicyError(f"{where}: expression must evaluate to bool, got {value!r}: {expr}")
+    return value
+
+
 def _message(check: Mapping[str, Any], scope: _Scope) -> str:
     text = check.get("messageExpression")
     if isinstance(text, str) and text.strip():
         try:
-            value = scope.run(text)
+            value = scope.run(text, "messageExpression")
         except PolicyError:
             value = None
         if isinstance(value, str) and value.strip():
@@ -282,7 +308,9 @@ def evaluate_validating_policy(
         spec = autogen_spec(spec, request.kind)
         if not match_resources(spec["matchConstraints"], request):
             return []
-    actions = _actions(spec.get("validationActions"), (Action.DENY,))
+    actions = _actions(
+        spec.get("validationActions"), (Action.DENY,), f"policy {name!r} spec.validationActions"
+    )
     param_values = _select_params(spec.get("paramKind"), None, params or [], request, name)
     return [
         _evaluate(
@@ -374,7 +402,12 @@ def evaluate_vap(
         return []
     if bspec.get("matchResources") and not match_resources(bspec["matchResources"], request):
         return []
-    actions = _actions(bspec.get("validationActions"), (Action.DENY,))
+    binding_name = _metadata(binding or {}).get("name", "")
+    actions = _actions(
+        bspec.get("validationActions"),
+        (Action.DENY,),
+        f"binding {binding_name!r} spec.validationActions",
+    )
     try:
         values = _select_params(
             spec.get("paramKind"), bspec.get("paramRef"), params or [], request, name
@@ -440,6 +473,7 @@ def evaluate_cel_rule(
             validations=cel.get("expressions") or [],
             act=_activation(request, value, context),
             actions=actions,
+            fields=_RULE_FIELDS,
             errors_fail=True,
         )
         for value in values

@@ -213,7 +213,9 @@ def test_variables_chain_duration_and_failures() -> None:
         )
     )
     assert result.status is Status.ERROR
-    assert "variable 'broken'" in result.message
+    assert result.message.startswith(
+        "spec.validations[0]: uses variable 'broken' (spec.variables[3]):"
+    )
     assert "no such key: nope" in result.message
 
 
@@ -239,6 +241,7 @@ def test_bad_cel_is_an_error_result_naming_the_expression() -> None:
     result = one(evaluate_validating_policy(vpol(validations=checks), AdmissionRequest(pod())))
     assert result.status is Status.ERROR
     assert "does not compile" in result.message
+    assert result.message.startswith("spec.validations[0]: CEL expression")
 
 
 def test_wrong_policy_kind_and_unknown_action() -> None:
@@ -247,7 +250,9 @@ def test_wrong_policy_kind_and_unknown_action() -> None:
             {"apiVersion": "kyverno.io/v1", "kind": "ClusterPolicy", "metadata": {"name": "x"}},
             AdmissionRequest(pod()),
         )
-    with pytest.raises(PolicyError, match="unknown action 'Block'"):
+    with pytest.raises(
+        PolicyError, match=r"policy 'no-host-pid' spec\.validationActions: unknown action 'Block'"
+    ):
         evaluate_validating_policy(vpol(validationActions=["Block"]), AdmissionRequest(pod()))
 
 
@@ -427,6 +432,7 @@ def test_cel_rule_evaluation_error_is_a_failure() -> None:
     result = evaluate_cel_rule(CLUSTER_POLICY, rule, AdmissionRequest(pod()))
     assert result.status is Status.FAIL
     assert "no such key: nope" in result.message
+    assert "validate.cel.expressions[0]" in result.message
 
 
 def test_cel_rule_params_from_context_resources(tmp_path: Path) -> None:
