@@ -1,0 +1,371 @@
+"""The classic Kyverno engine on admission requests: ``gitopspol.engines.kyverno.evaluate``."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from gitopspol import yamlio
+from gitopspol.engines.admission import Action, AdmissionRequest, Status
+from gitopspol.engines.kyverno import evaluate
+from gitopspol.engines.kyverno.autogen import expand_rules
+
+POLICY = yamlio.load("""
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata:
+  name: demo
+spec:
+  validationFailureAction: Enforce
+  rules:
+  - name: no-latest
+    match:
+      any:
+      - resources:
+          kinds: [Pod]
+    validate:
+      message: "image {{ request.object.metadata.name }} uses latest"
+      pattern:
+        spec:
+          containers:
+          - image: "!*:latest"
+  - name: no-host-pid
+    match:
+      any:
+      - resources:
+          kinds: [Pod]
+    preconditions:
+      all:
+      - key: "{{ request.operation || 'BACKGROUND' }}"
+        operator: NotEquals
+        value: DELETE
+    validate:
+      failureAction: Audit
+      deny:
+        conditions:
+          any:
+          - key: "{{ request.object.spec.hostPID || `false` }}"
+            operator: Equals
+            value: true
+""")
+
+
+def pod(image: str = "nginx:1.25", host_pid: bool = False, kind: str = "Pod") -> dict[str, Any]:
+    spec: dict[str, Any] = {"containers": [{"name": "c", "image": image}], "hostPID": host_pid}
+    if kind == "Pod":
+        return {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "p", "namespace": "default"},
+            "spec": spec,
+        }
+    template = {"metadata": {"labels": {"app": "x"}}, "spec": spec}
+    if kind == "CronJob":
+        body: dict[str, Any] = {"jobTemplate": {"spec": {"template": template}}}
+        api = "batch/v1"
+    else:
+        body = {"template": template}
+        api = "apps/v1"
+    return {
+        "apiVersion": api,
+        "kind": kind,
+        "metadata": {"name": "w", "namespace": "default"},
+        "spec": body,
+    }
+
+
+def results(
+    obj: dict[str, Any], policies: list[dict[str, Any]] | None = None, **kw: Any
+) -> dict[str, tuple[Status, tuple[Action, ...]]]:
+    request = AdmissionRequest(object=obj, operation=kw.pop("operation", "CREATE"))
+    out = evaluate(policies or [POLICY], request, **kw)
+    return {str(r.rule): (r.status, r.actions) for r in out}
+
+
+def test_pattern_and_deny_with_failure_actions() -> None:
+    assert results(pod()) == {
+        "no-latest": (Status.PASS, ()),
+        "no-host-pid": (Status.PASS, ()),
+    }
+    assert results(pod("nginx:latest", host_pid=True)) == {
+        "no-latest": (Status.FAIL, (Action.DENY,)),
+        "no-host-pid": (Status.FAIL, (Action.AUDIT,)),
+    }
+
+
+def test_message_is_substituted() -> None:
+    request = AdmissionRequest(object=pod("nginx:latest"))
+    (fail,) = [r for r in evaluate([POLICY], request) if r.status is Status.FAIL]
+    assert fail.message.startswith("image p uses latest")
+    assert fail.engine == "kyverno"
+    assert fail.policy == "demo"
+
+
+def test_preconditions_skip() -> None:
+    request = AdmissionRequest(object=None, old_object=pod(host_pid=True), operation="DELETE")
+    out = {r.rule: r.status for r in evaluate([POLICY], request)}
+    assert out["no-host-pid"] is Status.SKIP
+
+
+def test_values_stand_in_for_the_request() -> None:
+    out = results(pod(host_pid=True), values={"request.operation": "DELETE"})
+    assert out["no-host-pid"][0] is Status.SKIP
+
+
+@pytest.mark.parametrize(
+    ("kind", "rule"),
+    [("Deployment", "autogen-no-latest"), ("CronJob", "autogen-cronjob-no-latest")],
+)
+def test_autogen_rules_check_pod_templates(kind: str, rule: str) -> None:
+    out = results(pod("nginx:latest", host_pid=True, kind=kind))
+    assert out[rule] == (Status.FAIL, (Action.DENY,))
+    deny_rule = rule.replace("no-latest", "no-host-pid")
+    assert out[deny_rule][0] is Status.FAIL  # deny rules are auto-generated too, JMESPath rewritten
+    assert results(pod(kind=kind))[rule][0] is Status.PASS
+
+
+def test_autogen_controllers_annotation() -> None:
+    policy = copy.deepcopy(POLICY)
+    policy["metadata"]["annotations"] = {
+        "pod-policies.kyverno.io/autogen-controllers": "Deployment"
+    }
+    names = [r["name"] for r in expand_rules(policy)]
+    assert names == ["no-latest", "no-host-pid", "autogen-no-latest", "autogen-no-host-pid"]
+    assert expand_rules(policy)[2]["match"]["any"][0]["resources"]["kinds"] == ["Deployment"]
+    policy["metadata"]["annotations"]["pod-policies.kyverno.io/autogen-controllers"] = "none"
+    assert results(pod(kind="Deployment"), [policy]) == {}
+
+
+def test_no_autogen_for_named_or_mixed_kinds() -> None:
+    policy = copy.deepcopy(POLICY)
+    policy["spec"]["rules"][0]["match"]["any"][0]["resources"]["kinds"] = ["Pod", "Service"]
+    policy["spec"]["rules"][1]["match"]["any"][0]["resources"]["names"] = ["p*"]
+    assert [r["name"] for r in expand_rules(policy)] == ["no-latest", "no-host-pid"]
+
+
+def test_rules_that_do_not_match_give_no_result() -> None:
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "s", "namespace": "default"},
+    }
+    assert results(service) == {}
+
+
+FOREACH = yamlio.load("""
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: each}
+spec:
+  rules:
+  - name: registries
+    match:
+      any:
+      - resources: {kinds: [Pod]}
+    validate:
+      message: "bad image"
+      foreach:
+      - list: "request.object.spec.containers"
+        preconditions:
+          all:
+          - key: "{{ element.name }}"
+            operator: NotEquals
+            value: sidecar
+        deny:
+          conditions:
+            all:
+            - key: "{{ images.containers.\\"{{ element.name }}\\".registry }}"
+              operator: NotEquals
+              value: ghcr.io
+      - list: "request.object.spec.initContainers"
+        pattern:
+          image: "ghcr.io/*"
+""")
+
+
+@pytest.mark.parametrize(
+    ("containers", "init", "status"),
+    [
+        ([("app", "ghcr.io/a:1")], None, Status.PASS),
+        ([("app", "docker.io/a:1")], None, Status.FAIL),
+        ([("sidecar", "docker.io/a:1")], None, Status.SKIP),  # every element filtered out
+        ([("app", "ghcr.io/a:1")], [("init", "quay.io/b:1")], Status.FAIL),
+        ([("app", "ghcr.io/a:1")], [("init", "ghcr.io/b:1")], Status.PASS),
+    ],
+)
+def test_foreach(
+    containers: list[tuple[str, str]], init: list[tuple[str, str]] | None, status: Status
+) -> None:
+    obj = pod()
+    obj["spec"]["containers"] = [{"name": n, "image": i} for n, i in containers]
+    if init:
+        obj["spec"]["initContainers"] = [{"name": n, "image": i} for n, i in init]
+    assert results(obj, [FOREACH])["registries"][0] is status
+
+
+CONTEXT = yamlio.load("""
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: ctx}
+spec:
+  rules:
+  - name: team
+    match:
+      any:
+      - resources: {kinds: [Pod]}
+    context:
+    - name: team
+      variable:
+        jmesPath: request.object.metadata.labels.team
+        default: none
+    - name: allowed
+      configMap: {name: teams, namespace: default}
+    validate:
+      deny:
+        conditions:
+          any:
+          - key: "{{ team }}"
+            operator: AnyNotIn
+            value: "{{ allowed.data.teams || '[]' }}"
+""")
+
+
+def test_context_variables_and_values_for_config_maps() -> None:
+    obj = pod()
+    obj["metadata"]["labels"] = {"team": "red"}
+    values = {"allowed.data.teams": '["red", "blue"]'}
+    assert results(obj, [CONTEXT], values=values)["team"][0] is Status.PASS
+    obj["metadata"]["labels"] = {"team": "green"}
+    assert results(obj, [CONTEXT], values=values)["team"][0] is Status.FAIL
+    del obj["metadata"]["labels"]
+    assert results(obj, [CONTEXT], values=values)["team"][0] is Status.FAIL  # default "none"
+
+
+def test_match_exclude_namespace_selector_and_operations() -> None:
+    policy = copy.deepcopy(POLICY)
+    rule = policy["spec"]["rules"][0]
+    rule["match"]["any"][0]["resources"]["namespaceSelector"] = {"matchLabels": {"env": "prod"}}
+    rule["match"]["any"][0]["resources"]["operations"] = ["CREATE"]
+    rule["exclude"] = {"any": [{"resources": {"names": ["skip-*"]}}]}
+    obj = pod("nginx:latest")
+    assert "no-latest" not in results(obj, [policy])
+    assert results(obj, [policy], namespace_labels={"env": "prod"})["no-latest"][0] is Status.FAIL
+    assert "no-latest" not in results(
+        obj, [policy], namespace_labels={"env": "prod"}, operation="UPDATE"
+    )
+    obj["metadata"]["name"] = "skip-me"
+    assert "no-latest" not in results(obj, [policy], namespace_labels={"env": "prod"})
+
+
+def test_failure_action_overrides() -> None:
+    policy = copy.deepcopy(POLICY)
+    policy["spec"]["validationFailureActionOverrides"] = [
+        {"action": "Audit", "namespaces": ["default"]}
+    ]
+    assert results(pod("nginx:latest"), [policy])["no-latest"][1] == (Action.AUDIT,)
+
+
+@pytest.mark.parametrize(
+    ("rule_patch", "field"),
+    [
+        (
+            {
+                "validate": {
+                    "deny": {
+                        "conditions": {"all": [{"key": "a", "operator": "Equal", "value": "a"}]}
+                    }
+                }
+            },
+            "validate.deny.conditions.all[0].operator",
+        ),
+        (
+            {
+                "validate": {
+                    "deny": {
+                        "conditions": {
+                            "all": [{"key": "{{ request.[ }}", "operator": "Equals", "value": "a"}]
+                        }
+                    }
+                }
+            },
+            "validate.deny.conditions",
+        ),
+        ({"validate": {"pattern": {"metadata": {"+(name)": "x"}}}}, "validate.pattern"),
+        ({"validate": {"message": "nothing to check"}}, "validate"),
+    ],
+)
+def test_bad_rules_are_errors_naming_policy_rule_and_field(
+    rule_patch: dict[str, Any], field: str
+) -> None:
+    policy = copy.deepcopy(POLICY)
+    policy["spec"]["rules"][0].pop("validate")
+    policy["spec"]["rules"][0].update(rule_patch)
+    out = evaluate([policy], AdmissionRequest(object=pod("nginx:latest", host_pid=True)))
+    by_rule = {r.rule: r for r in out}
+    broken = by_rule["no-latest"]
+    assert broken.status is Status.ERROR
+    assert broken.message.startswith(f"policy demo, rule no-latest, {field}")
+    assert by_rule["no-host-pid"].status is Status.FAIL  # the run continues
+
+
+def test_mutate_rules_are_not_evaluated() -> None:
+    policy = yamlio.load("""
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: mut}
+spec:
+  rules:
+  - name: add-label
+    match: {any: [{resources: {kinds: [Pod]}}]}
+    preconditions:
+      all: [{key: "{{ request.object.metadata.name }}", operator: Equals, value: "p"}]
+    mutate:
+      patchStrategicMerge: {metadata: {labels: {a: b}}}
+""")
+    out = evaluate([policy], AdmissionRequest(object=pod()))
+    assert [(r.rule, r.status) for r in out] == [("add-label", Status.NOT_EVALUATED)]
+    other = pod()
+    other["metadata"]["name"] = "q"
+    out = evaluate([policy], AdmissionRequest(object=other))
+    assert [r.status for r in out] == [Status.SKIP]
+
+
+def test_namespaced_policy_only_applies_in_its_namespace() -> None:
+    policy = copy.deepcopy(POLICY)
+    policy["kind"] = "Policy"
+    policy["metadata"]["namespace"] = "team-a"
+    assert results(pod("nginx:latest"), [policy]) == {}
+    obj = pod("nginx:latest")
+    obj["metadata"]["namespace"] = "team-a"
+    out = evaluate([policy], AdmissionRequest(object=obj))
+    assert {r.policy for r in out} == {"team-a/demo"}
+
+
+def test_pod_security_rule_with_excludes() -> None:
+    policy = yamlio.load("""
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: pss}
+spec:
+  rules:
+  - name: baseline
+    match: {any: [{resources: {kinds: [Pod]}}]}
+    validate:
+      podSecurity:
+        level: baseline
+        version: latest
+        exclude:
+        - controlName: Capabilities
+          images: ["nginx*"]
+""")
+    obj = pod()
+    obj["spec"]["containers"][0]["securityContext"] = {"capabilities": {"add": ["NET_ADMIN"]}}
+    assert results(obj, [policy])["baseline"][0] is Status.PASS
+    obj["spec"]["containers"][0]["image"] = "busybox"
+    assert results(obj, [policy])["baseline"][0] is Status.FAIL
+    assert (
+        results(pod(kind="Deployment", host_pid=True), [policy])["autogen-baseline"][0]
+        is Status.FAIL
+    )
