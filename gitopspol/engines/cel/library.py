@@ -10,10 +10,12 @@ module adds what Kubernetes and Kyverno policies use beyond that:
 * url: ``url``, ``isURL``, ``getScheme``, ``getHost``, ``getHostname``, ``getPort``,
   ``getEscapedPath``, ``getQuery``;
 * ip/cidr: ``ip``, ``isIP``, ``cidr``, ``isCIDR`` and their methods;
+* sets: ``sets.contains``, ``sets.equivalent``, ``sets.intersects``;
 * Kyverno: ``resource.Get`` / ``resource.List``, ``image.GetMetadata``,
+  ``parseImageReference`` (alias ``image``), ``isImage`` and the image methods,
   ``parseServiceAccount``, ``time.now``.
 
-The runtime cannot hold opaque Python objects, so a Quantity, URL, IP or CIDR value is a
+The runtime cannot hold opaque Python objects, so a Quantity, URL, IP, CIDR or image value is a
 CEL map with one marker key (``"@quantity": "1Gi"``). Their methods are overloads on maps.
 Kyverno's ``resource`` and ``image`` variables are maps too: they carry the mock data of the
 suite's ``context.yaml``, so evaluation needs no global state and stays thread-safe.
@@ -40,8 +42,9 @@ QUANTITY = "@quantity"
 URL = "@url"
 IP = "@ip"
 CIDR = "@cidr"
+IMAGE = "@image"
 #: Marker keys of the values this library builds; :func:`plain` turns them back into text.
-MARKERS = (QUANTITY, URL, IP, CIDR)
+MARKERS = (QUANTITY, URL, IP, CIDR, IMAGE)
 
 # Kubernetes resource.Quantity grammar (apimachinery/pkg/api/resource/quantity.go).
 _QUANTITY_RE = re.compile(
@@ -236,7 +239,82 @@ def _is_sorted(items: list[Any]) -> bool:
     return all(a <= b for a, b in itertools.pairwise(items))
 
 
+def _sets_contains(items: list[Any], subset: list[Any]) -> bool:
+    return all(x in items for x in subset)
+
+
+def _sets_equivalent(a: list[Any], b: list[Any]) -> bool:
+    return _sets_contains(a, b) and _sets_contains(b, a)
+
+
+def _sets_intersects(a: list[Any], b: list[Any]) -> bool:
+    return any(x in a for x in b)
+
+
 # ---- Kyverno -----------------------------------------------------------------------------
+
+# go-containerregistry name.ParseReference (non-strict): the default registry and the
+# grammar of repository, tag and digest.
+_DEFAULT_REGISTRY = "index.docker.io"
+_REPO_RE = re.compile(
+    r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$"
+)
+_TAG_RE = re.compile(r"^[\w][\w.-]{0,127}$")
+_DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+def parse_image(ref: str) -> dict[str, str]:
+    """Split an image reference as Kyverno's ``parseImageReference`` (go-containerregistry).
+
+    ``nginx`` -> registry ``index.docker.io``, repository ``library/nginx``, tag ``latest``.
+    Raises ValueError for a reference that does not parse.
+    """
+    name, _, digest = ref.partition("@")
+    if digest and not _DIGEST_RE.match(digest):
+        raise ValueError(f"could not parse reference: {ref}")
+    tag = ""
+    slash = name.rfind("/")
+    colon = name.rfind(":")
+    if colon > slash:
+        name, tag = name[:colon], name[colon + 1 :]
+        if not _TAG_RE.match(tag):
+            raise ValueError(f"could not parse reference: {ref}")
+    first, sep, rest = name.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        registry, repository = first, rest
+    else:
+        registry, repository = _DEFAULT_REGISTRY, name
+    if registry in ("docker.io", _DEFAULT_REGISTRY):
+        registry = _DEFAULT_REGISTRY
+        if "/" not in repository:
+            repository = "library/" + repository
+    if not _REPO_RE.match(repository):
+        raise ValueError(f"could not parse reference: {ref}")
+    if not tag and not digest:
+        tag = "latest"
+    return {
+        "registry": registry,
+        "repository": repository,
+        "tag": tag,
+        "digest": digest,
+        "identifier": digest or tag,
+    }
+
+
+def _image(ref: str) -> dict[str, Any]:
+    parse_image(ref)
+    return {IMAGE: ref}
+
+
+def _image_part(part: str) -> Callable[[dict[str, Any]], Any]:
+    def get(value: dict[str, Any]) -> Any:
+        if IMAGE not in value:
+            raise ValueError("not an image reference")
+        parts = parse_image(str(value[IMAGE]))
+        return bool(parts["digest"]) if part == "containsDigest" else parts[part]
+
+    return get
+
 
 #: Key of the ``resource`` variable's map that holds the mock objects of the context.
 RESOURCES = "@resources"
@@ -388,6 +466,20 @@ def function_decls(cel: Any) -> list[Any]:
             ("containsCIDR_s", B, [M, S], True, _contains_cidr),
             ("containsCIDR_c", B, [M, M], True, _contains_cidr),
         ),
+        # sets (Kubernetes)
+        free("sets.contains", B, [L, L], _sets_contains),
+        free("sets.equivalent", B, [L, L], _sets_equivalent),
+        free("sets.intersects", B, [L, L], _sets_intersects),
+        # Kyverno image references
+        free("parseImageReference", M, [S], _image),
+        free("image", M, [S], _image),
+        free("isImage", B, [S], _valid(_image)),
+        member("registry", S, [M], _image_part("registry")),
+        member("repository", S, [M], _image_part("repository")),
+        member("tag", S, [M], _image_part("tag")),
+        member("digest", S, [M], _image_part("digest")),
+        member("identifier", S, [M], _image_part("identifier")),
+        member("containsDigest", B, [M], _image_part("containsDigest")),
         # Kyverno
         member("Get", D, [M, S, S, S, S], _resource_get),
         member("List", D, [M, S, S, S], _resource_list),

@@ -185,3 +185,60 @@ def test_kyverno_service_account_and_time() -> None:
     assert ev(f"parseServiceAccount('{user}')") == {"Namespace": "team-a", "Name": "builder"}
     assert ev("parseServiceAccount('alice').Name") == ""
     assert ev("time.now() > timestamp('2024-01-01T00:00:00Z')") is True
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("sets.contains([1, 2, 3], [3, 1])", True),
+        ("sets.contains([1, 2], [4])", False),
+        ("sets.equivalent([1, 2, 2], [2, 1])", True),
+        ("sets.intersects(['a'], ['b', 'a'])", True),
+        ("sets.intersects([], ['a'])", False),
+    ],
+)
+def test_sets(expr: str, expected: Any) -> None:
+    assert ev(expr) == expected
+
+
+DIGEST = "sha256:6aefddb645ee6963afd681b1845c661d0ea4c3b20ab9db86d9e753b203d385f2"
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        (
+            "parseImageReference('registry.k8s.io/kube-apiserver-arm64').registry()",
+            "registry.k8s.io",
+        ),
+        (
+            "parseImageReference('registry.k8s.io/kube-apiserver-arm64').repository()",
+            "kube-apiserver-arm64",
+        ),
+        ("parseImageReference('registry.k8s.io/kube-apiserver-arm64').tag()", "latest"),
+        ("parseImageReference('registry.k8s.io/kube-apiserver-arm64:v1').identifier()", "v1"),
+        (f"parseImageReference('registry.k8s.io/x@{DIGEST}').tag()", ""),
+        (f"parseImageReference('registry.k8s.io/x:latest@{DIGEST}').identifier()", DIGEST),
+        (f"parseImageReference('registry.k8s.io/x:latest@{DIGEST}').containsDigest()", True),
+        ("parseImageReference('registry.k8s.io/x:latest').containsDigest()", False),
+        (
+            "image('nginx').registry() + '/' + image('nginx').repository()",
+            "index.docker.io/library/nginx",
+        ),
+        ("image('localhost:5000/team/app:1.2').registry()", "localhost:5000"),
+        ("isImage('registry.k8s.io/x:latest') && !isImage('registry.k8s.io/x:@')", True),
+        ("image('Nginx').tag()", None),
+    ],
+)
+def test_image_references(expr: str, expected: Any) -> None:
+    if expected is None:
+        with pytest.raises(PolicyError, match="could not parse reference: Nginx"):
+            ev(expr)
+    else:
+        assert ev(expr) == expected
+
+
+def test_image_function_and_image_variable_coexist() -> None:
+    act = CONTEXT.activation()
+    expr = "image('ghcr.io/acme/app:1.0').tag() == '1.0' && has(image.GetMetadata('ghcr.io/acme/app:1.0').config)"
+    assert compile_program(expr).evaluate(act) is True
