@@ -15,14 +15,13 @@ sees it, and the result is loaded with :func:`load_repository` before it is move
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,24 +88,36 @@ def _git(*args: str, cwd: Path) -> str:
     return proc.stdout
 
 
-@contextlib.contextmanager
-def template_repo(versions: Sequence[ScaffoldVersion] | None = None) -> Iterator[Path]:
-    """A temporary git repository with one commit per scaffold version, tagged with it."""
+#: Materialised template repositories of this process, by version list. They are read-only
+#: for copier (it clones them), so one per process is enough; removed at interpreter exit.
+_MATERIALISED: dict[tuple[tuple[str, str], ...], tempfile.TemporaryDirectory[str]] = {}
+
+
+def template_repo(versions: Sequence[ScaffoldVersion] | None = None) -> Path:
+    """A git repository with one commit per scaffold version, tagged with its version.
+
+    Built in a temporary folder once per process and version list, then reused.
+    """
     chosen = list(versions) if versions is not None else list(shipped_versions())
     if not chosen:
         raise InputError("no scaffold versions to materialise")
-    with tempfile.TemporaryDirectory(prefix="gitopspol-scaffold-") as tmp:
-        repo = Path(tmp)
-        _git("init", "-q", cwd=repo)
-        for item in chosen:
-            for child in repo.iterdir():
-                if child.name != ".git":
-                    shutil.rmtree(child) if child.is_dir() else child.unlink()
-            shutil.copytree(item.path, repo, dirs_exist_ok=True)
-            _git("add", "-A", cwd=repo)
-            _git("commit", "-q", "--allow-empty", "-m", f"scaffold {item.version}", cwd=repo)
-            _git("tag", item.version, cwd=repo)
-        yield repo
+    key = tuple((v.version, str(v.path.resolve())) for v in chosen)
+    cached = _MATERIALISED.get(key)
+    if cached is not None and Path(cached.name, ".git").is_dir():
+        return Path(cached.name)
+    holder = tempfile.TemporaryDirectory(prefix="gitopspol-scaffold-")
+    repo = Path(holder.name)
+    _git("init", "-q", cwd=repo)
+    for item in chosen:
+        for child in repo.iterdir():
+            if child.name != ".git":
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+        shutil.copytree(item.path, repo, dirs_exist_ok=True)
+        _git("add", "-A", cwd=repo)
+        _git("commit", "-q", "--allow-empty", "-m", f"scaffold {item.version}", cwd=repo)
+        _git("tag", item.version, cwd=repo)
+    _MATERIALISED[key] = holder
+    return repo
 
 
 def _questions(template: Path) -> dict[str, Any]:
@@ -235,32 +246,38 @@ def init_repository(
     given = dict(answers or {})
     check_answers(given)
     chosen = list(versions) if versions is not None else list(shipped_versions())
+    # Folders created for DEST's parent are removed again on failure.
+    created = next((p for p in reversed(target.parents) if not p.exists()), None)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.gitopspol-init-", dir=target.parent))
+    done = False
     try:
         rendered = staging / target.name
-        with template_repo(chosen) as source:
-            try:
-                run_copy(
-                    str(source),
-                    rendered,
-                    data={**given, "builtin_profiles": profiles_data()},
-                    vcs_ref=chosen[-1].version,
-                    defaults=not interactive,
-                    quiet=True,
-                    unsafe=False,
-                    skip_tasks=True,
-                )
-            except (CopierError, ValueError) as exc:
-                raise _copier_error(exc) from None
+        source = template_repo(chosen)
+        try:
+            run_copy(
+                str(source),
+                rendered,
+                data={**given, "builtin_profiles": profiles_data()},
+                vcs_ref=chosen[-1].version,
+                defaults=not interactive,
+                quiet=True,
+                unsafe=False,
+                skip_tasks=True,
+            )
+        except (CopierError, ValueError) as exc:
+            raise _copier_error(exc) from None
         _set_source(rendered)
         load_repository(rendered)  # the rendered gitopspol.yaml must load: check before moving
         _git("init", "-q", cwd=rendered)
         if target.exists():
             target.rmdir()
         os.replace(rendered, target)
+        done = True
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if not done and created is not None:
+            shutil.rmtree(created, ignore_errors=True)
     return load_repository(target)
 
 
@@ -283,7 +300,10 @@ def update_repository(
     reach the overlays). The repository must be a clean git work tree; conflicting hunks are
     left inline with conflict markers, as ``git merge`` does.
     """
-    from copier import Worker
+    # copier's public run_update() cannot be told where the old template version lives (it
+    # reads _src_path from the answers file), so this uses its Worker directly; copier is
+    # pinned below 10 in pyproject.toml and tests/scaffold/test_update.py proves the path.
+    from copier._main import Worker
     from copier.errors import CopierError
 
     base = Path(root).absolute()
@@ -309,26 +329,26 @@ def update_repository(
             answers_path,
         )
     data = {**repository_answers(repo), "builtin_profiles": profiles_data()}
-    with template_repo(chosen) as source:
-        try:
-            with Worker(
-                src_path=str(source),
-                dst_path=base,
-                data=data,
-                vcs_ref=chosen[-1].version,
-                defaults=True,
-                overwrite=True,
-                quiet=True,
-                unsafe=False,
-                skip_tasks=True,
-                conflict="inline",
-            ) as worker:
-                # copier renders the old version from the recorded _src_path: point it at
-                # the materialised repository (the recorded value is SOURCE_MARKER).
-                worker.subproject.last_answers["_src_path"] = str(source)
-                worker.run_update()
-        except (CopierError, ValueError) as exc:
-            raise _copier_error(exc) from None
+    source = template_repo(chosen)
+    try:
+        with Worker(
+            src_path=str(source),
+            dst_path=base,
+            data=data,
+            vcs_ref=chosen[-1].version,
+            defaults=True,
+            overwrite=True,
+            quiet=True,
+            unsafe=False,
+            skip_tasks=True,
+            conflict="inline",
+        ) as worker:
+            # copier renders the old version from the recorded _src_path: point it at
+            # the materialised repository (the recorded value is SOURCE_MARKER).
+            worker.subproject.last_answers["_src_path"] = str(source)
+            worker.run_update()
+    except (CopierError, ValueError) as exc:
+        raise _copier_error(exc) from None
     _set_source(base)
     conflicts = _git("diff", "--name-only", "-G", "^<<<<<<< ", cwd=base).split()
     return UpdateResult(old_version, chosen[-1].version, tuple(conflicts))

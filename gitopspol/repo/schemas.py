@@ -108,7 +108,17 @@ DEFS: dict[str, Any] = {
     },
 }
 
+
+def _optional(schema: Any) -> Any:
+    """``schema`` with every ``required`` removed: a partial override of a profile."""
+    if isinstance(schema, dict):
+        return {k: _optional(v) for k, v in schema.items() if k != "required"}
+    return schema
+
+
+DEFS["overrides"] = _optional(DEFS["settings"])
 _SETTINGS = {name: {"$ref": f"#/$defs/settings/{name}"} for name in DEFS["settings"]}
+_OVERRIDES = {name: {"$ref": f"#/$defs/overrides/{name}"} for name in DEFS["settings"]}
 
 #: A built-in tier profile (``environments/<name>.yaml``).
 PROFILE_SCHEMA: dict[str, Any] = {
@@ -135,7 +145,7 @@ _TIER = {
         "profile": {"$ref": "#/$defs/dnsLabel"},
         "rank": {"type": "integer", "minimum": 0},
         "description": {"type": "string"},
-        **_SETTINGS,
+        **_OVERRIDES,
     },
 }
 
@@ -240,10 +250,11 @@ def first_error(
     if error.validator == "pattern":
         name = PATTERN_NAMES.get(str(error.validator_value), f"matching {error.validator_value}")
         message = f"{error.instance!r} is not {name}"
-    elif error.validator == "additionalProperties":
-        message = error.message.replace("Additional properties are", "unknown field").replace(
-            "Additional properties", "unknown fields"
-        )
+    elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = error.schema.get("properties", {})
+        extra = [str(k) for k in error.instance if k not in known]
+        path.append(extra[0])
+        message = f"unknown field {extra[0]!r}"
     elif error.validator == "uniqueItems":
         message = f"duplicate entries in {error.instance!r}"
     elif error.validator == "not" and path and path[-1] == "validationActions":

@@ -1,0 +1,315 @@
+"""``gitopspol init``: the scaffold renders with kubectl, tiers differ only in tier settings,
+invalid answers leave nothing behind."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gitopspol.cli.main import main
+from gitopspol.errors import ConfigError
+from gitopspol.repo import load_repository
+from gitopspol.repo.scaffold import SOURCE_MARKER, init_repository, parse_data
+from gitopspol.yamlio import load_all_file, load_file
+from tests.scaffold.helpers import by_id, kubectl_kustomize, leaf_diff
+
+PSA = "pod-security.kubernetes.io/"
+#: Every field a tier setting may change, as (kind, path) with "*" for any list index.
+TIER_FIELDS = {
+    ("ClusterPolicy", ("spec", "rules", "*", "validate", "failureAction")),
+    ("ValidatingPolicy", ("spec", "validationActions")),
+    ("K8sAllowedRepos", ("spec", "enforcementAction")),
+    ("K8sPSSBaseline", ("spec", "enforcementAction")),
+    *(
+        ("Namespace", ("metadata", "labels", f"{PSA}{mode}{suffix}"))
+        for mode in ("enforce", "audit", "warn")
+        for suffix in ("", "-version")
+    ),
+}
+
+
+def _generalise(kind: str, path: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
+    return kind, tuple("*" if isinstance(p, int) else p for p in path)
+
+
+def test_defaults_render_with_kubectl_and_differ_only_in_tier_settings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dest = tmp_path / "policies"
+    assert main(["init", str(dest), "--defaults"]) == 0
+    assert "created policy repository" in capsys.readouterr().out
+    sbx = by_id(kubectl_kustomize(dest / "environments" / "sbx"))
+    prd = by_id(kubectl_kustomize(dest / "environments" / "prd"))
+    assert set(sbx) == set(prd)
+    assert set(sbx) == {
+        ("Namespace", "sbx"),
+        ("Namespace", "prd"),
+        ("ClusterPolicy", "restrict-image-registries"),
+        ("ClusterPolicy", "pod-security-baseline"),
+        ("ConstraintTemplate", "k8sallowedrepos"),
+        ("ConstraintTemplate", "k8spssbaseline"),
+        ("K8sAllowedRepos", "allowed-repos"),
+        ("K8sPSSBaseline", "pod-security-baseline"),
+    }
+    changed = {_generalise(key[0], path) for key in sbx for path in leaf_diff(sbx[key], prd[key])}
+    # Exactly the tier settings differ: every differing field is one, and sbx/prd differ in
+    # the action of every engine.
+    assert changed <= TIER_FIELDS
+    assert {
+        ("ClusterPolicy", ("spec", "rules", "*", "validate", "failureAction")),
+        ("K8sAllowedRepos", ("spec", "enforcementAction")),
+        ("K8sPSSBaseline", ("spec", "enforcementAction")),
+        ("Namespace", ("metadata", "labels", f"{PSA}enforce")),
+    } <= changed
+    # And the values are the profiles': prd blocks, sbx reports.
+    for tier, kyverno, gatekeeper, enforce in (
+        (sbx, "Audit", "warn", "privileged"),
+        (prd, "Enforce", "deny", "baseline"),
+    ):
+        policy = tier[("ClusterPolicy", "pod-security-baseline")]
+        assert policy["spec"]["rules"][0]["validate"]["failureAction"] == kyverno
+        assert tier[("K8sAllowedRepos", "allowed-repos")]["spec"]["enforcementAction"] == gatekeeper
+        assert tier[("Namespace", "sbx")]["metadata"]["labels"][f"{PSA}enforce"] == enforce
+    # The design's K8sAllowedRepos: kinds Pod, namespaces sbx and prd, the default repos.
+    repos = prd[("K8sAllowedRepos", "allowed-repos")]["spec"]
+    assert repos["match"]["kinds"] == [{"apiGroups": [""], "kinds": ["Pod"]}]
+    assert repos["match"]["namespaces"] == ["sbx", "prd"]
+    assert repos["parameters"]["repos"] == ["open-policy-agent", "ubuntu"]
+
+
+def test_default_repository_layout(tmp_path: Path) -> None:
+    repo = init_repository(tmp_path / "r")
+    root = repo.root
+    for rel in (
+        "gitopspol.yaml",
+        "README.md",
+        ".copier-answers.yml",
+        ".pre-commit-config.yaml",
+        ".github/workflows/gitopspol.yaml",
+        "clusters/README.md",
+        "policies/kustomization.yaml",
+        "policies/kyverno/restrict-image-registries.yaml",
+        "policies/gatekeeper/templates/k8sallowedrepos.yaml",
+        "policies/gatekeeper/constraints/allowed-repos.yaml",
+        "policies/psa/namespaces.yaml",
+        "environments/sbx/kustomization.yaml",
+        "environments/prd/kustomization.yaml",
+        "tests/container-breakout.yaml",
+        "tests/untrusted-registry.yaml",
+        "tests/compliant-pod.yaml",
+        "tests/README.md",
+    ):
+        assert (root / rel).is_file(), rel
+    assert (root / ".git").is_dir()
+    answers = load_file(root / ".copier-answers.yml")
+    assert answers["_src_path"] == SOURCE_MARKER
+    assert answers["_commit"] == "1.0.0"
+    assert "builtin_profiles" not in answers
+    workflow = load_file(root / ".github/workflows/gitopspol.yaml")
+    steps = " ".join(
+        str(s.get("run", "")) + str(s.get("uses", "")) for s in workflow["jobs"]["policy"]["steps"]
+    )
+    assert "gitopspol validate --format sarif" in steps
+    assert "gitopspol test" in steps
+    assert "upload-sarif" in steps
+    hooks = load_file(root / ".pre-commit-config.yaml")["repos"][0]["hooks"]
+    assert [h["entry"] for h in hooks] == ["gitopspol validate", "gitopspol test"]
+    assert [c.name for c in repo.clusters] == ["sbx-1", "prd-1"]
+
+
+def test_behaviour_cases_expect_breakout_denied_in_prd_reported_in_sbx(tmp_path: Path) -> None:
+    root = init_repository(tmp_path / "r").root
+    expected = {
+        "container-breakout": {"sbx": "warn", "prd": "deny"},
+        "untrusted-registry": {"sbx": "warn", "prd": "deny"},
+        "compliant-pod": {"sbx": "allow", "prd": "allow"},
+        "compliant-pod-init-container": {"sbx": "allow", "prd": "allow"},
+    }
+    cases = {}
+    for path in sorted((root / "tests").glob("*.yaml")):
+        (case,) = load_all_file(path)
+        assert case["kind"] == "BehaviourCase"
+        assert case["namespace"] in ("sbx", "prd")
+        cases[case["metadata"]["name"]] = case
+    assert {name: c["expect"] for name, c in cases.items()} == expected
+    breakout = cases["container-breakout"]["resources"][0]["spec"]
+    assert breakout["hostPID"] is True
+    assert breakout["containers"][0]["image"] == "lol"
+    assert breakout["containers"][0]["securityContext"]["privileged"] is True
+    assert cases["compliant-pod"]["resources"][0]["spec"]["containers"][0]["image"].startswith(
+        "open-policy-agent/"
+    )
+
+
+def test_custom_tiers_from_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    dest = tmp_path / "r"
+    code = main(
+        [
+            "init",
+            str(dest),
+            "--data",
+            "tiers=[dev, stg, prd]",
+            "--data",
+            "registries=[registry.acme.example/]",
+            "--data",
+            "repo_name=acme",
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
+    repo = load_repository(dest)
+    assert [(t.name, t.profile, t.rank) for t in repo.tiers] == [
+        ("dev", "sbx", 10),
+        ("stg", "sbx", 20),
+        ("prd", "prd", 30),
+    ]
+    assert repo.namespaces == ("dev", "stg", "prd")
+    assert [c.tier for c in repo.clusters] == ["dev", "stg", "prd"]
+    for tier in ("dev", "stg", "prd"):
+        docs = by_id(kubectl_kustomize(dest / "environments" / tier))
+        repos = docs[("K8sAllowedRepos", "allowed-repos")]["spec"]
+        assert repos["parameters"]["repos"] == ["registry.acme.example/"]
+        assert repos["enforcementAction"] == ("deny" if tier == "prd" else "warn")
+    (case,) = load_all_file(dest / "tests" / "container-breakout.yaml")
+    assert case["expect"] == {"dev": "warn", "stg": "warn", "prd": "deny"}
+
+
+_SUBSETS = [
+    list(c) for n in (1, 2, 3) for c in itertools.combinations(("kyverno", "gatekeeper", "psa"), n)
+]
+_COMBOS = [
+    (engines, gitops, flavour)
+    for engines in _SUBSETS
+    for gitops in ("argocd", "flux", "both")
+    for flavour in (
+        ("ClusterPolicy", "ValidatingPolicy") if "kyverno" in engines else ("ClusterPolicy",)
+    )
+]
+
+
+@pytest.mark.kubectl
+@pytest.mark.parametrize(
+    ("engines", "gitops", "flavour"),
+    _COMBOS,
+    ids=["+".join(e) + f"-{g}-{f}" for e, g, f in _COMBOS],
+)
+def test_every_answer_combination_renders(
+    tmp_path: Path, engines: list[str], gitops: str, flavour: str
+) -> None:
+    repo = init_repository(
+        tmp_path / "r", {"engines": engines, "gitops": gitops, "kyverno_flavour": flavour}
+    )
+    assert repo.gitops == gitops
+    kinds = {"sbx": set(), "prd": set()}
+    for tier in ("sbx", "prd"):
+        kinds[tier] = {kind for kind, _ in by_id(kubectl_kustomize(repo.environment_dir(tier)))}
+    assert kinds["sbx"] == kinds["prd"]
+    expected: set[str] = set()
+    if "kyverno" in engines:
+        expected.add(flavour)
+    if "gatekeeper" in engines:
+        expected |= {"ConstraintTemplate", "K8sAllowedRepos", "K8sPSSBaseline"}
+    if "psa" in engines:
+        expected.add("Namespace")
+    assert kinds["prd"] == expected
+
+
+def _listing(folder: Path) -> list[str]:
+    return sorted(os.listdir(folder))
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (["tiers=[sbx, Prod]"], "--data tiers[1]: 'Prod' is not a DNS-1123 label"),
+        (["tiers=[sbx, ../prd]"], "--data tiers[1]: '../prd' is not a DNS-1123 label"),
+        (["tiers=[sbx, prd, sbx]"], "--data tiers[2]: duplicate tier 'sbx'"),
+        (
+            ["registries=[ubuntu, my registry]"],
+            "--data registries[1]: 'my registry' is not an image registry",
+        ),
+        (["registries=['ubuntu\"\\n  evil: x']"], "--data registries[0]"),
+        (["engines=[kyverno, kubewarden]"], "--data engines[1]: 'kubewarden' is not one of"),
+        (["engines=[]"], "--data engines: [] should be non-empty"),
+        (["gitops=jenkins"], "--data gitops: 'jenkins' is not one of"),
+        (["clusters=[{name: a, tier: qa}]"], "--data clusters[0].tier: unknown tier 'qa'"),
+        (["colour=blue"], "--data colour: unknown question"),
+        (["tiers"], "--data 'tiers': expected KEY=VALUE"),
+        (["tiers=[sbx, {a: b}"], "--data tiers:2: invalid YAML"),
+    ],
+)
+def test_invalid_answers_exit_2_and_write_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], data: list[str], message: str
+) -> None:
+    argv = ["init", str(tmp_path / "r"), "--defaults"]
+    for item in data:
+        argv += ["--data", item]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ")
+    assert message in err
+    assert len(err.splitlines()) == 1
+    assert _listing(tmp_path) == []
+
+
+def test_destination_not_empty(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    dest = tmp_path / "r"
+    dest.mkdir()
+    (dest / "notes.txt").write_text("mine\n")
+    assert main(["init", str(dest), "--defaults"]) == 2
+    assert capsys.readouterr().err == f"error: {dest}: destination exists and is not empty\n"
+    assert _listing(tmp_path) == ["r"]
+    assert _listing(dest) == ["notes.txt"]
+
+
+def test_empty_destination_is_used(tmp_path: Path) -> None:
+    dest = tmp_path / "r"
+    dest.mkdir()
+    init_repository(dest)
+    assert (dest / "gitopspol.yaml").is_file()
+    assert _listing(tmp_path) == ["r"]
+
+
+def test_failure_after_rendering_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gitopspol.repo.scaffold as scaffold
+
+    def broken(root: Path) -> None:
+        raise ConfigError("simulated failure", root / "gitopspol.yaml", 1)
+
+    monkeypatch.setattr(scaffold, "load_repository", broken)
+    with pytest.raises(ConfigError, match="simulated failure"):
+        init_repository(tmp_path / "r")
+    assert _listing(tmp_path) == []
+
+
+def test_without_tty_and_without_defaults_uses_defaults(tmp_path: Path) -> None:
+    # pytest's stdin is not a terminal: init must not wait for answers.
+    assert main(["init", str(tmp_path / "r")]) == 0
+    assert load_repository(tmp_path / "r").tier_names == ("sbx", "prd")
+
+
+def test_parse_data_values_are_yaml() -> None:
+    assert parse_data(["tiers=[dev, prd]", "repo_name=acme", "gitops=flux"]) == {
+        "tiers": ["dev", "prd"],
+        "repo_name": "acme",
+        "gitops": "flux",
+    }
+
+
+def test_failure_removes_parent_folders_it_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gitopspol.repo.scaffold as scaffold
+
+    def broken(root: Path) -> None:
+        raise ConfigError("simulated failure", root / "gitopspol.yaml", 1)
+
+    monkeypatch.setattr(scaffold, "load_repository", broken)
+    with pytest.raises(ConfigError):
+        init_repository(tmp_path / "a" / "b" / "r")
+    assert _listing(tmp_path) == []
