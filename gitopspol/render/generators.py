@@ -22,7 +22,8 @@ def _go_json(value: Any) -> str:
 def content_hash(data: dict[str, Any]) -> str:
     """The 10-character suffix kustomize computes for a ConfigMap or Secret."""
     kind = data.get("kind")
-    name = (data.get("metadata") or {}).get("name", "")
+    # kustomize v5 hashes with an empty name (observed: the suffix does not depend on it).
+    name = ""
     if kind == "ConfigMap":
         encoded: dict[str, Any] = {"kind": "ConfigMap", "name": name, "data": data.get("data") or {}}
         if data.get("binaryData"):

@@ -701,7 +701,8 @@ class Renderer:
             raise RenderError("a patch needs 'path' or 'patch'", *kust.where(*where))
         file, line = kust.where(*where, "patch")
         try:
-            loaded = [d for d in yamlio.load_all(inline, kust.path) if d is not None]
+            # kustomize trims the inline patch text (strings.TrimSpace).
+            loaded = [d for d in yamlio.load_all(inline.strip(), kust.path) if d is not None]
         except GitopspolError as exc:
             raise RenderError(f"invalid inline patch: {exc.message}", file, line) from None
         origins = [(doc, Origin(file, 0, (), (line or 0) + 1)) for doc in loaded]
@@ -1458,7 +1459,7 @@ def _fix_field(referrer: Res, fs: S.FieldSpec, ref: S.NameBackRef, candidates: l
             if found is None:
                 return
             value["name"] = found.name
-            if found.namespace or "namespace" in value:
+            if found.namespace:
                 value["namespace"] = found.namespace
 
     S.apply_spec(referrer.data, fs.segments, None, setter)

@@ -159,10 +159,10 @@ NAMESPACE = [
 ]
 
 IMAGES = [
-    spec("spec/containers[]/image"),
-    spec("spec/initContainers[]/image"),
-    spec("spec/template/spec/containers[]/image"),
-    spec("spec/template/spec/initContainers[]/image"),
+    spec("spec/containers[]/image", create=True),
+    spec("spec/initContainers[]/image", create=True),
+    spec("spec/template/spec/containers[]/image", create=True),
+    spec("spec/template/spec/initContainers[]/image", create=True),
 ]
 
 REPLICAS = [
@@ -487,25 +487,28 @@ def apply_spec(
         apply_spec(value, segments[1:], create, setter)
 
 
-def merge_specs(base: list[FieldSpec], extra: Iterable[FieldSpec], source: str = "") -> list[FieldSpec]:
-    """Add ``extra`` to ``base`` (kustomize ``FsSlice.MergeAll``): equal specs are merged.
+def _same(a: FieldSpec, b: FieldSpec) -> bool:
+    """kustomize's ``effectivelyEquals``: same path, and one spec's kind selects the other."""
+    if a.path != b.path:
+        return False
+    return a.selects(b.group, b.version, b.kind) or b.selects(a.group, a.version, a.kind)
 
-    Two specs for the same kind and path that disagree on ``create`` conflict.
+
+def merge_specs(base: list[FieldSpec], extra: Iterable[FieldSpec], source: str = "") -> list[FieldSpec]:
+    """Add ``extra`` to ``base`` (kustomize ``FsSlice.MergeAll``).
+
+    A spec equal to one already present (same path, and an unrestricted group/version/kind
+    counts as equal to any) is dropped; if the two disagree on ``create`` they conflict.
     """
     out = list(base)
     for fs in extra:
-        clash = next(
-            (
-                b
-                for b in out
-                if b.path == fs.path and b.group == fs.group and b.version == fs.version and b.kind == fs.kind
-            ),
-            None,
-        )
+        clash = next((b for b in out if _same(b, fs)), None)
         if clash is None:
             out.append(fs)
         elif clash.create != fs.create:
             raise RenderError(
-                f"conflicting fieldspecs for path {fs.path!r} and kind {fs.kind or '*'!r}", source or None
+                f"conflicting fieldspecs for path {fs.path!r} (kind {fs.kind or '*'}): "
+                "one creates the field, the other does not",
+                source or None,
             )
     return out
