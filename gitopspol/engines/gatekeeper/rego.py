@@ -22,6 +22,10 @@ from gitopspol.errors import PolicyError
 #: The engine and version this adapter is written for (recorded in docs/gatekeeper.md).
 ENGINE = "regorus (gordon-to-regorus 0.13.0)"
 
+#: Deepest bracket nesting accepted in a Rego module. regorus parses nested brackets in time
+#: exponential in the depth (16 levels take seconds); gatekeeper-library needs 6.
+MAX_NESTING = 12
+
 _LOCATION_RE = re.compile(r"-->\s*(?P<file>[^:\s]+):(?P<line>\d+):(?P<col>\d+)")
 _ERROR_RE = re.compile(r"^error:\s*(?P<msg>.*)$", re.MULTILINE)
 
@@ -108,8 +112,18 @@ def compile_modules(
     """
     import regorus
 
-    from gitopspol.engines.gatekeeper.regocompat import rewrite
+    from gitopspol.engines.gatekeeper.regocompat import deepest_nesting, rewrite
 
+    for module, source in [(f"{name}.rego", main)] + [
+        (f"{name}.lib{i}.rego", lib) for i, lib in enumerate(libs)
+    ]:
+        depth, line = deepest_nesting(source)
+        if depth > MAX_NESTING:
+            raise PolicyError(
+                f"brackets nested {depth} deep; gitopspol accepts at most {MAX_NESTING}",
+                module,
+                line,
+            )
     engine = regorus.Engine()
     engine.set_rego_v0(v0)
     try:

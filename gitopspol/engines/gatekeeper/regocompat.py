@@ -52,6 +52,23 @@ def _code_mask(source: str) -> list[bool]:
     return mask
 
 
+def deepest_nesting(source: str) -> tuple[int, int]:
+    """The deepest bracket nesting of the code in ``source``, and the (1-based) line of it."""
+    mask = _code_mask(source)
+    depth = deepest = 0
+    line = where = 1
+    for i, ch in enumerate(source):
+        if ch == "\n":
+            line += 1
+        elif mask[i] and ch in "([{":
+            depth += 1
+            if depth > deepest:
+                deepest, where = depth, line
+        elif mask[i] and ch in ")]}":
+            depth -= 1
+    return deepest, where
+
+
 def split_multi_body_rules(source: str) -> str:
     """Repeat the head before every extra body of a multi-body rule (``} {`` at top level)."""
     mask = _code_mask(source)

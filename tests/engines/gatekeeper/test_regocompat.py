@@ -144,3 +144,12 @@ def test_recursive_functions_are_refused_before_they_crash_the_engine(
 def test_non_recursive_function_chains_compile() -> None:
     source = 'package p\nviolation[{"msg": m}] { m := f(1) }\nf(x) = y { y := g(x) }\ng(x) = x\n'
     assert _run(source, {}) == [{"msg": 1}]
+
+
+def test_deep_bracket_nesting_is_refused_quickly() -> None:
+    # regorus parses nested brackets in exponential time: 20 levels would take minutes.
+    source = 'package p\nviolation[{"msg": "x"}] {\n  x := ' + "[" * 20 + "]" * 20 + "\n}\n"
+    with pytest.raises(PolicyError, match="brackets nested 21 deep") as info:
+        compile_modules(source)
+    assert (info.value.file, info.value.line) == ("template.rego", 3)
+    assert compile_modules('package p\nviolation[{"msg": "x"}] { x := [[[[1]]]] }\n')
