@@ -17,7 +17,7 @@ _RANGES = (
 _LITERAL = re.compile(r"^(.*)::\n\n((?:(?:    .*)?\n)+)", re.MULTILINE)
 
 
-def _markdown(doc: str) -> str:
+def rule_markdown(doc: str) -> str:
     """A rule docstring as Markdown: ``Title::`` literal blocks become YAML code fences."""
 
     def fence(match: re.Match[str]) -> str:
@@ -53,5 +53,5 @@ def rules_markdown() -> str:
         for rule in rules:
             out.append(f"### {rule.id} {rule.name}\n")
             out.append(f"Severity: {rule.severity.value}. Scope: {rule.scope.value}.\n")
-            out.append(_markdown(rule.doc))
+            out.append(rule_markdown(rule.doc))
     return "\n".join(out).rstrip("\n") + "\n"
