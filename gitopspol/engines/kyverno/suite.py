@@ -103,18 +103,26 @@ def _objects(docs: list[dict[str, Any]]) -> list[_Object]:
     return out
 
 
-def load_suite(path: Path) -> _Suite:
-    """Read a ``kyverno-test.yaml`` and everything it names."""
+def read_test(path: Path) -> dict[str, Any]:
+    """Read and check a ``kyverno-test.yaml`` (schema ``cli.kyverno.io/v1alpha1`` Test)."""
     test = yamlio.load_file(path)
-    if not isinstance(test, dict):
+    if not isinstance(test, dict) or test.get("kind", "Test") != "Test":
         raise InputError("expected a cli.kyverno.io Test document", path, 1)
     if "apiVersion" not in test or "kind" not in test or "name" in test:
+        # Rejected by the Kyverno CLI since v1.15 (kyverno/kyverno#8928).
         raise InputError(
             "deprecated test schema (no apiVersion/kind, or a top-level name): "
             "`kyverno fix test` rewrites it",
             path,
             1,
         )
+    if not isinstance(test.get("results") or [], list):
+        raise InputError("results must be a list", path)
+    return test
+
+
+def load_suite(path: Path, test: Mapping[str, Any]) -> _Suite:
+    """Load everything a test names: policies, resources, values, user info, CEL context."""
     base = path.parent
     documents = _load_docs(base, _as_list(test.get("policies")))
     policies = [d for d in documents if d.get("kind") not in ("ValidatingAdmissionPolicyBinding",)]
@@ -308,49 +316,64 @@ def _actual(responses: list[RuleResult]) -> tuple[str, str]:
     return responses[0].status.value, responses[0].message
 
 
-def run_suite(path: Path) -> list[SuiteResult]:
-    """Run one ``kyverno-test.yaml``; one result per (result line, resource name)."""
-    suite = load_suite(path)
-    test = yamlio.load_file(path)
-    policy_index: dict[str, list[int]] = {}
-    for index, policy in enumerate(suite.policies):
-        pname = str((policy.get("metadata") or {}).get("name", ""))
-        policy_index.setdefault(pname, []).append(index)
-    out: list[SuiteResult] = []
+def _expectations(test: Mapping[str, Any]) -> list[tuple[str, str | None, str, str]]:
+    """``(policy, rule, resource as written, expected)`` for every resource of every line."""
+    out: list[tuple[str, str | None, str, str]] = []
     for line in test.get("results") or []:
         if not isinstance(line, dict):
             continue
+        # "namespace/name" names a namespaced Policy; only the name is compared.
         pname = str(line.get("policy", "")).rsplit("/", 1)[-1]
-        rule = line.get("rule")
+        rule = str(line["rule"]) if line.get("rule") else None
         expected = str(line.get("result") or line.get("status") or "").lower()
         resources = _as_list(line.get("resources"))
         if not resources and line.get("resource"):
             resources = [line["resource"]]
-        for written in resources:
-            out.append(
-                _check(
-                    suite, policy_index.get(pname, []), pname, rule, str(written), expected, line
-                )
-            )
+        out.extend((pname, rule, str(written), expected) for written in resources)
     return out
+
+
+def run_suite(path: Path) -> list[SuiteResult]:
+    """Run one ``kyverno-test.yaml``; one result per (result line, resource name).
+
+    A test file that cannot be read raises :class:`InputError`. When a file it names (policy,
+    resources, values) cannot be loaded, every line of the test is reported as ``error``
+    with the reason, and the other suites still run.
+    """
+    test = read_test(path)
+    expectations = _expectations(test)
+    try:
+        suite = load_suite(path, test)
+    except GitopspolError as exc:
+        return [
+            SuiteResult(str(path), pname, rule, written, expected, "error", False, exc.located())
+            for pname, rule, written, expected in expectations
+        ]
+    policy_index: dict[str, list[int]] = {}
+    for index, policy in enumerate(suite.policies):
+        pname = str((policy.get("metadata") or {}).get("name", ""))
+        policy_index.setdefault(pname, []).append(index)
+    return [
+        _check(suite, policy_index.get(pname, []), pname, rule, written, expected)
+        for pname, rule, written, expected in expectations
+    ]
 
 
 def _check(
     suite: _Suite,
     policies: list[int],
     pname: str,
-    rule: Any,
+    rule_name: str | None,
     written: str,
     expected: str,
-    line: Mapping[str, Any],
 ) -> SuiteResult:
+    """Evaluate one expected result: every object the written name selects must agree."""
     namespace, _, name = written.rpartition("/")
     selected = [
         i
         for i, obj in enumerate(suite.objects)
         if obj.name == name and (not namespace or obj.namespace == namespace)
     ]
-    rule_name = str(rule) if rule else None
 
     def result(actual: str, detail: str = "") -> SuiteResult:
         ok = actual == expected
