@@ -25,7 +25,11 @@ def content_hash(data: dict[str, Any]) -> str:
     # kustomize v5 hashes with an empty name (observed: the suffix does not depend on it).
     name = ""
     if kind == "ConfigMap":
-        encoded: dict[str, Any] = {"kind": "ConfigMap", "name": name, "data": data.get("data") or {}}
+        encoded: dict[str, Any] = {
+            "kind": "ConfigMap",
+            "name": name,
+            "data": data.get("data") or {},
+        }
         if data.get("binaryData"):
             encoded["binaryData"] = data["binaryData"]
     else:

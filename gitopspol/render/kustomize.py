@@ -82,7 +82,9 @@ _DEPRECATED = {
 }
 _FIX = " Run 'kustomize edit fix' to update your Kustomization automatically."
 
-_REMOTE_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref=|\.git(?:$|/|//)")
+_REMOTE_RE = re.compile(
+    r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref=|\.git(?:$|/|//)"
+)
 
 _LOCAL_CONFIG = "config.kubernetes.io/local-config"
 _ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
@@ -101,7 +103,9 @@ class Config:
     name_suffix: list[S.FieldSpec] = field(default_factory=lambda: list(S.NAME_SUFFIX))
     common_labels: list[S.FieldSpec] = field(default_factory=lambda: list(S.COMMON_LABELS))
     template_labels: list[S.FieldSpec] = field(default_factory=lambda: list(S.TEMPLATE_LABELS))
-    common_annotations: list[S.FieldSpec] = field(default_factory=lambda: list(S.COMMON_ANNOTATIONS))
+    common_annotations: list[S.FieldSpec] = field(
+        default_factory=lambda: list(S.COMMON_ANNOTATIONS)
+    )
     namespace: list[S.FieldSpec] = field(default_factory=lambda: list(S.NAMESPACE))
     var_reference: list[S.FieldSpec] = field(default_factory=lambda: list(S.VAR_REFERENCE))
     name_reference: list[S.NameBackRef] = field(default_factory=lambda: list(S.NAME_REFERENCES))
@@ -138,7 +142,11 @@ class Config:
     def add_name_reference(self, ref: S.NameBackRef) -> None:
         """Add referrer field specs for a referenced kind."""
         for index, existing in enumerate(self.name_reference):
-            if (existing.kind, existing.group, existing.version) == (ref.kind, ref.group, ref.version):
+            if (existing.kind, existing.group, existing.version) == (
+                ref.kind,
+                ref.group,
+                ref.version,
+            ):
                 merged = tuple(S.merge_specs(list(existing.referrers), ref.referrers))
                 self.name_reference[index] = S.NameBackRef(ref.kind, ref.group, ref.version, merged)
                 return
@@ -224,7 +232,9 @@ class Acc:
 
     def copy(self) -> Acc:
         """A private copy (resources deep-copied)."""
-        return Acc(ResMap(r.copy() for r in self.resources), self.config.copy(), deep_copy(self.vars))
+        return Acc(
+            ResMap(r.copy() for r in self.resources), self.config.copy(), deep_copy(self.vars)
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -252,7 +262,13 @@ def _effective_ns(group: str, kind: str, namespace: str, scope: Scope = _SCOPE) 
 
 
 def _cur_key(res: Res) -> tuple[str, str, str, str, str]:
-    return (res.group, res.version, res.kind, res.name, _effective_ns(res.group, res.kind, res.namespace))
+    return (
+        res.group,
+        res.version,
+        res.kind,
+        res.name,
+        _effective_ns(res.group, res.kind, res.namespace),
+    )
 
 
 def _id_text(res: Res) -> str:
@@ -366,7 +382,9 @@ class Renderer:
                 f"remote resource {rel!r} refused: gitopspol never reaches the network", *loc
             )
         if os.path.isabs(rel):
-            raise RenderError(f"absolute path {rel!r} refused: files must be in or below {kust.dir}", *loc)
+            raise RenderError(
+                f"absolute path {rel!r} refused: files must be in or below {kust.dir}", *loc
+            )
         candidate = kust.dir / rel
         if not os.path.lexists(candidate):
             raise RenderError(f"no such file or directory: {rel}", *loc)
@@ -411,12 +429,18 @@ class Renderer:
                 self.warnings.append(_DEPRECATED[key] + _FIX)
         if data.get("helmCharts") or data.get("helmChartInflationGenerator"):
             key = "helmCharts" if data.get("helmCharts") else "helmChartInflationGenerator"
-            raise RenderError("helmCharts are not supported: gitopspol does not run helm", *kust.where(key))
+            raise RenderError(
+                "helmCharts are not supported: gitopspol does not run helm", *kust.where(key)
+            )
         for key in ("generators", "validators"):
             if data.get(key):
-                raise RenderError(f"'{key}:' plugins are not supported by gitopspol", *kust.where(key))
+                raise RenderError(
+                    f"'{key}:' plugins are not supported by gitopspol", *kust.where(key)
+                )
         self._load_openapi(kust)
-        entries = [(f, i, e) for f in ("bases", "resources") for i, e in enumerate(data.get(f) or [])]
+        entries = [
+            (f, i, e) for f in ("bases", "resources") for i, e in enumerate(data.get(f) or [])
+        ]
         for fieldname, index, entry in entries:
             self._resource_entry(kust, acc, entry, stack, fieldname, index)
         acc.config.merge(self._configurations(kust), str(kust.path))
@@ -429,11 +453,19 @@ class Renderer:
             if not isinstance(var, dict) or not var.get("name"):
                 raise RenderError("a var needs a name and an objref", *kust.where("vars", index))
             if any(v["name"] == var["name"] for v in acc.vars):
-                raise RenderError(f"var '{var['name']}' already encountered", *kust.where("vars", index))
+                raise RenderError(
+                    f"var '{var['name']}' already encountered", *kust.where("vars", index)
+                )
             acc.vars.append(deep_copy(var))
 
     def _resource_entry(
-        self, kust: _Kustomization, acc: Acc, entry: Any, stack: list[Path], fieldname: str, index: int
+        self,
+        kust: _Kustomization,
+        acc: Acc,
+        entry: Any,
+        stack: list[Path],
+        fieldname: str,
+        index: int,
     ) -> None:
         loc = kust.where(fieldname, index)
         if not isinstance(entry, str) or not entry:
@@ -443,7 +475,9 @@ class Renderer:
                 f"remote resource {entry!r} refused: gitopspol never reaches the network", *loc
             )
         if os.path.isabs(entry):
-            raise RenderError(f"absolute path {entry!r} refused: files must be in or below {kust.dir}", *loc)
+            raise RenderError(
+                f"absolute path {entry!r} refused: files must be in or below {kust.dir}", *loc
+            )
         candidate = kust.dir / entry
         if candidate.is_dir():
             sub = self._accumulate(candidate, stack)
@@ -461,26 +495,38 @@ class Renderer:
         out: list[Res] = []
         for doc_index, doc in self._documents(path):
             items = [doc]
-            if isinstance(doc, dict) and doc.get("kind") == "List" and isinstance(doc.get("items"), list):
+            if (
+                isinstance(doc, dict)
+                and doc.get("kind") == "List"
+                and isinstance(doc.get("items"), list)
+            ):
                 items = doc["items"]
             for item in items:
                 line = None
                 if not isinstance(item, dict):
                     raise RenderError("a resource must be a mapping", path, line)
                 if not item.get("kind"):
-                    raise RenderError("missing kind in object", path, _doc_line(self._text(path), doc_index))
+                    raise RenderError(
+                        "missing kind in object", path, _doc_line(self._text(path), doc_index)
+                    )
                 meta = item.get("metadata")
                 if not isinstance(meta, dict) or not meta.get("name"):
                     raise RenderError(
-                        "missing metadata.name in object", path, _doc_line(self._text(path), doc_index)
+                        "missing metadata.name in object",
+                        path,
+                        _doc_line(self._text(path), doc_index),
                     )
                 out.append(Res(deep_copy(item), Origin(str(path), doc_index)))
         return out
 
-    def _component(self, kust: _Kustomization, acc: Acc, entry: Any, stack: list[Path], index: int) -> None:
+    def _component(
+        self, kust: _Kustomization, acc: Acc, entry: Any, stack: list[Path], index: int
+    ) -> None:
         loc = kust.where("components", index)
         if not isinstance(entry, str) or _REMOTE_RE.search(entry) or os.path.isabs(entry):
-            raise RenderError(f"component {entry!r} refused: only local folders are supported", *loc)
+            raise RenderError(
+                f"component {entry!r} refused: only local folders are supported", *loc
+            )
         directory = kust.dir / entry
         if not directory.is_dir():
             raise RenderError(f"component {entry!r} is not a directory", *loc)
@@ -505,7 +551,9 @@ class Renderer:
             raise RenderError("openapi must be a mapping", *kust.where("openapi"))
         version = spec.get("version")
         if version is not None and version != "v1.21.2":
-            raise RenderError("the specified OpenAPI version is not built in", *kust.where("openapi", "version"))
+            raise RenderError(
+                "the specified OpenAPI version is not built in", *kust.where("openapi", "version")
+            )
         if spec.get("path"):
             path = self._file(kust, spec["path"], "openapi", "path")
             docs = self._documents(path)
@@ -534,7 +582,11 @@ class Renderer:
                             )
                     elif key in _CONFIG_KEYS:
                         name = _CONFIG_KEYS[key]
-                        setattr(config, name, S.merge_specs(getattr(config, name), S.parse_specs(value, src), src))
+                        setattr(
+                            config,
+                            name,
+                            S.merge_specs(getattr(config, name), S.parse_specs(value, src), src),
+                        )
         return config
 
     def _crds(self, kust: _Kustomization) -> Config:
@@ -568,28 +620,32 @@ class Renderer:
                 res.needs_hash = needs_hash
                 self._add_generated(acc, res, behavior, loc)
 
-    def _add_generated(self, acc: Acc, res: Res, behavior: str, loc: tuple[str, int | None]) -> None:
+    def _add_generated(
+        self, acc: Acc, res: Res, behavior: str, loc: tuple[str, int | None]
+    ) -> None:
         matches = [
             r
             for r in acc.resources
             if r.kind == res.kind
             and r.group == res.group
             and any(
-                name == res.name and _effective_ns(r.group, r.kind, ns) == _effective_ns(res.group, res.kind, res.namespace)
+                name == res.name
+                and _effective_ns(r.group, r.kind, ns)
+                == _effective_ns(res.group, res.kind, res.namespace)
                 for _, name, ns in r.ids()
             )
         ]
         if behavior == "create":
             if matches:
-                raise RenderError(f"may not add resource with an already registered id: {_id_text(res)}", *loc)
+                raise RenderError(
+                    f"may not add resource with an already registered id: {_id_text(res)}", *loc
+                )
             acc.resources.items.append(res)
             return
         if behavior not in ("merge", "replace"):
             raise RenderError(f"unknown generator behavior {behavior!r}", *loc)
         if len(matches) != 1:
-            raise RenderError(
-                f"id {_id_text(res)} does not exist; cannot merge or replace", *loc
-            )
+            raise RenderError(f"id {_id_text(res)} does not exist; cannot merge or replace", *loc)
         old = matches[0]
         if behavior == "replace":
             for key in ("data", "binaryData"):
@@ -743,9 +799,15 @@ class Renderer:
                 for res in _select(acc.resources, target, loc):
                     _apply_smp(self.schema, acc, res, doc, origin, loc, options)
 
-    def _smp_untargeted(self, kust: _Kustomization, acc: Acc, entry: Any, where: tuple[str | int, ...]) -> None:
+    def _smp_untargeted(
+        self, kust: _Kustomization, acc: Acc, entry: Any, where: tuple[str | int, ...]
+    ) -> None:
         loc = kust.where(*where)
-        if isinstance(entry, str) and "\n" not in entry and not entry.lstrip().startswith(("{", "apiVersion")):
+        if (
+            isinstance(entry, str)
+            and "\n" not in entry
+            and not entry.lstrip().startswith(("{", "apiVersion"))
+        ):
             path = self._file(kust, entry, *where)
             docs = [(doc, Origin(str(path), i)) for i, doc in self._documents(path)]
         elif isinstance(entry, str):
@@ -759,7 +821,12 @@ class Renderer:
             self._smp_one(acc, doc, origin, loc, {})
 
     def _smp_one(
-        self, acc: Acc, doc: dict[str, Any], origin: Origin, loc: tuple[str, int | None], options: dict[str, Any]
+        self,
+        acc: Acc,
+        doc: dict[str, Any],
+        origin: Origin,
+        loc: tuple[str, int | None],
+        options: dict[str, Any],
     ) -> None:
         meta = doc.get("metadata") or {}
         group, version = split_api_version(str(doc.get("apiVersion") or ""))
@@ -800,19 +867,36 @@ class Renderer:
                 raise RenderError("a transformer configuration must be a mapping", *loc)
             self._builtin(kust, acc, config, loc)
 
-    def _builtin(self, kust: _Kustomization, acc: Acc, config: dict[str, Any], loc: tuple[str, int | None]) -> None:
+    def _builtin(
+        self, kust: _Kustomization, acc: Acc, config: dict[str, Any], loc: tuple[str, int | None]
+    ) -> None:
         kind = config.get("kind")
         if config.get("apiVersion") != "builtin":
             raise RenderError(
                 f"transformer {kind!r} is not a builtin: gitopspol runs no plugins", *loc
             )
-        fs = S.parse_specs(config.get("fieldSpecs"), *loc) if config.get("fieldSpecs") is not None else None
+        fs = (
+            S.parse_specs(config.get("fieldSpecs"), *loc)
+            if config.get("fieldSpecs") is not None
+            else None
+        )
         if kind in ("PrefixSuffixTransformer", "PrefixTransformer", "SuffixTransformer"):
-            _prefix_suffix(acc, str(config.get("prefix") or ""), str(config.get("suffix") or ""), fs or acc.config.name_prefix)
+            _prefix_suffix(
+                acc,
+                str(config.get("prefix") or ""),
+                str(config.get("suffix") or ""),
+                fs or acc.config.name_prefix,
+            )
         elif kind == "LabelTransformer":
-            _set_map(acc, config.get("labels") or {}, fs if fs is not None else acc.config.common_labels)
+            _set_map(
+                acc, config.get("labels") or {}, fs if fs is not None else acc.config.common_labels
+            )
         elif kind == "AnnotationsTransformer":
-            _set_map(acc, config.get("annotations") or {}, fs if fs is not None else acc.config.common_annotations)
+            _set_map(
+                acc,
+                config.get("annotations") or {},
+                fs if fs is not None else acc.config.common_annotations,
+            )
         elif kind == "NamespaceTransformer":
             ns = (config.get("metadata") or {}).get("namespace") or config.get("namespace") or ""
             _namespace(acc, str(ns), fs if fs is not None else acc.config.namespace)
@@ -827,7 +911,9 @@ class Renderer:
         elif kind == "ImageTagTransformer":
             _images(acc, config.get("imageTag") or {}, fs if fs is not None else acc.config.images)
         elif kind == "ReplicaCountTransformer":
-            _replicas(acc, config.get("replica") or {}, fs if fs is not None else acc.config.replicas, loc)
+            _replicas(
+                acc, config.get("replica") or {}, fs if fs is not None else acc.config.replicas, loc
+            )
         elif kind == "ReplacementTransformer":
             for repl in config.get("replacements") or []:
                 _replacement(acc, repl, loc)
@@ -865,7 +951,9 @@ class Renderer:
                     for where, kind in res.transformations
                 )
             if "managedByLabel" in meta_opts:
-                res.meta.setdefault("labels", {})["app.kubernetes.io/managed-by"] = "kustomize-(devel)"
+                res.meta.setdefault("labels", {})["app.kubernetes.io/managed-by"] = (
+                    "kustomize-(devel)"
+                )
             if isinstance(annotations, dict) and not annotations:
                 del res.meta["annotations"]
         acc.resources = ResMap(kept)
@@ -906,10 +994,15 @@ def _check_types(kust: _Kustomization) -> None:
     for index, entry in enumerate(data.get("labels") or []):
         for k, v in ((entry or {}).get("pairs") or {}).items():
             if not isinstance(v, str):
-                raise RenderError(f"invalid Kustomization: label {k!r} must be a string", *kust.where("labels", index))
+                raise RenderError(
+                    f"invalid Kustomization: label {k!r} must be a string",
+                    *kust.where("labels", index),
+                )
     for index, image in enumerate(data.get("images") or []):
         if not isinstance(image, dict):
-            raise RenderError("invalid Kustomization: images entries are maps", *kust.where("images", index))
+            raise RenderError(
+                "invalid Kustomization: images entries are maps", *kust.where("images", index)
+            )
         for k in ("name", "newName", "newTag", "digest"):
             if k in image and not isinstance(image[k], str):
                 raise RenderError(
@@ -919,14 +1012,22 @@ def _check_types(kust: _Kustomization) -> None:
     for key in ("namespace", "namePrefix", "nameSuffix"):
         if key in data and data[key] is not None and not isinstance(data[key], str):
             raise RenderError(f"invalid Kustomization: {key} must be a string", *kust.where(key))
-    for key in ("resources", "bases", "components", "patches", "configMapGenerator", "secretGenerator"):
+    for key in (
+        "resources",
+        "bases",
+        "components",
+        "patches",
+        "configMapGenerator",
+        "secretGenerator",
+    ):
         if key in data and data[key] is not None and not isinstance(data[key], list):
             raise RenderError(f"invalid Kustomization: {key} must be a list", *kust.where(key))
 
 
 def _crd_config(doc: dict[str, Any], config: Config) -> None:
     """Name-reference specs from ``x-kubernetes-object-ref-*`` in OpenAPI definitions."""
-    definitions = doc.get("definitions") if isinstance(doc.get("definitions"), dict) else doc
+    found = doc.get("definitions")
+    definitions: dict[str, Any] = found if isinstance(found, dict) else doc
 
     def props(name: str) -> dict[str, Any]:
         entry = definitions.get(name) or {}
@@ -944,7 +1045,12 @@ def _crd_config(doc: dict[str, Any], config: Config) -> None:
                 key = value.get("x-kubernetes-object-ref-name-key") or "name"
                 fs = S.FieldSpec("/".join([*path, prop, key]), gvk[0], gvk[1], gvk[2])
                 config.add_name_reference(
-                    S.NameBackRef(str(ref_kind), "", str(value.get("x-kubernetes-object-ref-api-version") or ""), (fs,))
+                    S.NameBackRef(
+                        str(ref_kind),
+                        "",
+                        str(value.get("x-kubernetes-object-ref-api-version") or ""),
+                        (fs,),
+                    )
                 )
             ref = value.get("$ref")
             if isinstance(ref, str) and ref in definitions:
@@ -963,7 +1069,11 @@ def _select(resources: ResMap, target: Any, loc: tuple[str, int | None]) -> list
     if not isinstance(target, dict):
         raise RenderError("a patch target must be a mapping", *loc)
     try:
-        regex = {k: smp.anchored(str(target[k])) for k in ("group", "version", "kind", "name", "namespace") if target.get(k)}
+        regex = {
+            k: smp.anchored(str(target[k]))
+            for k in ("group", "version", "kind", "name", "namespace")
+            if target.get(k)
+        }
     except RenderError as exc:
         raise RenderError(exc.message, *loc) from None
     name = target.get("name")
@@ -1053,15 +1163,19 @@ def _apply_json(res: Res, ops: list[Any], origin: Origin, loc: tuple[str, int | 
         meta["annotations"] = {}
 
     def record(pointer: str, ppath: tuple[str | int, ...]) -> None:
-        res.field_origins[pointer] = origin if origin.base_line else Origin(origin.file, origin.doc_index, ppath)
+        res.field_origins[pointer] = (
+            origin if origin.base_line else Origin(origin.file, origin.doc_index, ppath)
+        )
 
     try:
         res.data = smp.json_patch(res.data, ops, record)
     except smp.PatchError as exc:
-        raise RenderError(f"{exc.message} (patching {res.describe()})", origin.file, origin.base_line or loc[1]) from None
-    meta = res.data.get("metadata")
-    if added and isinstance(meta, dict) and meta.get("annotations") == {}:
-        del meta["annotations"]
+        raise RenderError(
+            f"{exc.message} (patching {res.describe()})", origin.file, origin.base_line or loc[1]
+        ) from None
+    after = res.data.get("metadata")
+    if added and isinstance(after, dict) and after.get("annotations") == {}:
+        del after["annotations"]
 
 
 def _namespace(acc: Acc, namespace: str, specs: list[S.FieldSpec]) -> None:
@@ -1092,7 +1206,9 @@ def _check_unique(acc: Acc) -> None:
     for res in acc.resources:
         key = _cur_key(res)
         if key in seen:
-            raise RenderError(f"namespace transformation produces ID conflict: {_id_text(res)}", res.origin.file)
+            raise RenderError(
+                f"namespace transformation produces ID conflict: {_id_text(res)}", res.origin.file
+            )
         seen.add(key)
 
 
@@ -1123,7 +1239,9 @@ def _label_specs(entry: dict[str, Any], config: Config) -> list[S.FieldSpec]:
     if not any(fs.path == "metadata/labels" for fs in specs):
         specs.append(S.spec("metadata/labels", create=True))
     if entry.get("includeTemplates"):
-        specs = S.merge_specs(specs, [fs for fs in config.template_labels if fs.path != "metadata/labels"])
+        specs = S.merge_specs(
+            specs, [fs for fs in config.template_labels if fs.path != "metadata/labels"]
+        )
     return specs
 
 
@@ -1150,12 +1268,16 @@ def _replicas(acc: Acc, entry: Any, specs: list[S.FieldSpec], loc: tuple[str, in
         raise RenderError("a replicas entry needs a name and a count", *loc)
     name = entry["name"]
     count = entry.get("count", 0)
+
+    def setter(parent: Any, key: Any, value: Any) -> None:
+        parent[key] = count
+
     for res in acc.resources:
         if not any(n == name for _, n, _ in res.ids()):
             continue
         for fs in specs:
             if fs.selects(res.group, res.version, res.kind):
-                S.apply_spec(res.data, fs.segments, (lambda: None) if fs.create else None, lambda p, k, v: p.__setitem__(k, count))
+                S.apply_spec(res.data, fs.segments, (lambda: None) if fs.create else None, setter)
 
 
 def split_image(image: str) -> tuple[str, str, str]:
@@ -1172,7 +1294,11 @@ def split_image(image: str) -> tuple[str, str, str]:
     if at >= 0 and (at < colon or colon < 0):
         return image[: at + offset], "", image[at + offset + 1 :]
     if at >= 0 and colon >= 0:
-        return image[: colon + offset], image[colon + offset + 1 : at + offset], image[at + offset + 1 :]
+        return (
+            image[: colon + offset],
+            image[colon + offset + 1 : at + offset],
+            image[at + offset + 1 :],
+        )
     return image[: colon + offset], image[colon + offset + 1 :], ""
 
 
@@ -1259,7 +1385,9 @@ def _find_nodes(node: Any, parts: list[str], create: bool) -> list[tuple[Any, An
         if head.startswith("[") and head.endswith("]") and "=" in head:
             key, _, value = head[1:-1].partition("=")
             for index, item in enumerate(node):
-                if (key == "" and str(item) == value) or (isinstance(item, dict) and str(item.get(key)) == value):
+                if (key == "" and str(item) == value) or (
+                    isinstance(item, dict) and str(item.get(key)) == value
+                ):
                     found += [(node, index)] if not rest else _find_nodes(item, rest, create)
             return found
         if head == "*":
@@ -1298,7 +1426,9 @@ def _ids_selected(res: Res, sel: dict[str, Any]) -> bool:
             continue
         if sel.get("name") and sel["name"] != name:
             continue
-        if sel.get("namespace") and _effective_ns(group, kind, str(sel["namespace"])) != _effective_ns(group, kind, ns):
+        if sel.get("namespace") and _effective_ns(
+            group, kind, str(sel["namespace"])
+        ) != _effective_ns(group, kind, ns):
             continue
         return True
     return False
@@ -1317,7 +1447,9 @@ def _replacement(acc: Acc, repl: dict[str, Any], loc: tuple[str, int | None]) ->
     field_path = str(source.get("fieldPath") or "metadata.name")
     nodes = _find_nodes(matches[0].data, _split_field_path(field_path), False)
     if not nodes:
-        raise RenderError(f"fieldPath `{field_path}` is missing for replacement source {sel_text}", *loc)
+        raise RenderError(
+            f"fieldPath `{field_path}` is missing for replacement source {sel_text}", *loc
+        )
     parent, key = nodes[0]
     value = deep_copy(parent[key])
     opts = source.get("options") or {}
@@ -1347,9 +1479,14 @@ def _replacement(acc: Acc, repl: dict[str, Any], loc: tuple[str, int | None]) ->
             if any(_ids_selected(res, r) for r in rejects if isinstance(r, dict)):
                 continue
             for path in target.get("fieldPaths") or ["metadata.name"]:
-                found = _find_nodes(res.data, _split_field_path(str(path)), bool(topts.get("create")))
+                found = _find_nodes(
+                    res.data, _split_field_path(str(path)), bool(topts.get("create"))
+                )
                 if not found:
-                    raise RenderError(f"unable to find field {path!r} in replacement target {res.describe()}", *loc)
+                    raise RenderError(
+                        f"unable to find field {path!r} in replacement target {res.describe()}",
+                        *loc,
+                    )
                 for p, k in found:
                     p[k] = _delimited(p[k] if _has(p, k) else None, value, topts)
 
@@ -1377,7 +1514,12 @@ def _delimited(old: Any, value: Any, opts: dict[str, Any]) -> Any:
 
 
 def _referral(
-    candidates: list[Res], old: str, ref: S.NameBackRef, referrer: Res, role_kind: str | None, ns: str | None
+    candidates: list[Res],
+    old: str,
+    ref: S.NameBackRef,
+    referrer: Res,
+    role_kind: str | None,
+    ns: str | None,
 ) -> Res | None:
     picked = []
     for cand in candidates:
@@ -1394,23 +1536,29 @@ def _referral(
         if role_kind is not None and cand.kind != role_kind:
             continue
         if ns is not None and not any(
-            _effective_ns(cand.group, k, s) == _effective_ns(cand.group, k, ns) for k, _, s in cand.ids()
+            _effective_ns(cand.group, k, s) == _effective_ns(cand.group, k, ns)
+            for k, _, s in cand.ids()
         ):
             continue
-        if ns is None and not _SCOPE.is_cluster(referrer.group, referrer.kind):
-            if not (
+        if (
+            ns is None
+            and not _SCOPE.is_cluster(referrer.group, referrer.kind)
+            and not (
                 _SCOPE.is_cluster(cand.group, cand.kind)
                 or cand.kind == "ServiceAccount"
                 or _effective_ns(cand.group, cand.kind, cand.namespace)
                 == _effective_ns(referrer.group, referrer.kind, referrer.namespace)
-            ):
-                continue
+            )
+        ):
+            continue
         picked.append(cand)
     if not picked:
         return None
     if len(picked) > 1 and len({(p.name, p.namespace) for p in picked}) > 1:
         names = ", ".join(_id_text(p) for p in picked)
-        raise RenderError(f"found multiple possible referrals for {old!r}: {names}", referrer.origin.file)
+        raise RenderError(
+            f"found multiple possible referrals for {old!r}: {names}", referrer.origin.file
+        )
     return picked[0]
 
 

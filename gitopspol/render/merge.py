@@ -66,7 +66,11 @@ class Schema:
                 continue
             for gvk in definition.get("x-kubernetes-group-version-kind") or []:
                 if isinstance(gvk, dict):
-                    key = (str(gvk.get("group", "")), str(gvk.get("version", "")), str(gvk.get("kind", "")))
+                    key = (
+                        str(gvk.get("group", "")),
+                        str(gvk.get("version", "")),
+                        str(gvk.get("kind", "")),
+                    )
                     self._by_gvk[key] = name
 
     def cluster_scoped(self) -> set[tuple[str, str]]:
@@ -84,7 +88,9 @@ class Schema:
                 (namespaced if "{namespace}" in path else out).add(key)
         return out - namespaced
 
-    def list_keys(self, group: str, version: str, kind: str, path: tuple[str, ...]) -> tuple[str, ...] | None:
+    def list_keys(
+        self, group: str, version: str, kind: str, path: tuple[str, ...]
+    ) -> tuple[str, ...] | None:
         """Merge keys of the list at ``path`` (field names only) in a resource, or None."""
         definition = self._by_gvk.get((group, version, kind))
         if definition is not None:
@@ -101,7 +107,11 @@ class Schema:
         if name == "finalizers" and path == ("metadata", "finalizers"):
             return ("",)
         keys = _BUILTIN_KEYS.get(name)
-        if keys and name in ("env", "volumeMounts", "volumeDevices") and (len(path) < 2 or path[-2] not in _CONTAINER_LISTS):
+        if (
+            keys
+            and name in ("env", "volumeMounts", "volumeDevices")
+            and (len(path) < 2 or path[-2] not in _CONTAINER_LISTS)
+        ):
             return None
         return keys
 
@@ -110,7 +120,7 @@ class Schema:
         prop: Any = None
         for part in path:
             node = self._deref(node)
-            if isinstance(node, dict) and node.get("type") == "array" or (isinstance(node, dict) and "items" in node):
+            if isinstance(node, dict) and (node.get("type") == "array" or "items" in node):
                 node = self._deref(node.get("items"))
             if not isinstance(node, dict):
                 return None
@@ -139,7 +149,9 @@ def _escape(part: str | int) -> str:
 class StrategicMerge:
     """Apply one strategic-merge patch to resources of one schema."""
 
-    def __init__(self, schema: Schema, group: str, version: str, kind: str, record: Recorder | None) -> None:
+    def __init__(
+        self, schema: Schema, group: str, version: str, kind: str, record: Recorder | None
+    ) -> None:
         self.schema = schema
         self.gvk = (group, version, kind)
         self.record = record
@@ -201,7 +213,11 @@ class StrategicMerge:
     def _replace_list(self, items: list[Any]) -> list[Any]:
         out = []
         for item in items:
-            if isinstance(item, dict) and item.get("$patch") in ("replace", "delete") and len(item) == 1:
+            if (
+                isinstance(item, dict)
+                and item.get("$patch") in ("replace", "delete")
+                and len(item) == 1
+            ):
                 continue
             out.append(self._clean(item))
         return out
@@ -242,7 +258,9 @@ class StrategicMerge:
                     continue
                 if candidate.get(primary) != item.get(primary):
                     continue
-                if all(k not in candidate or k not in item or candidate[k] == item[k] for k in keys[1:]):
+                if all(
+                    k not in candidate or k not in item or candidate[k] == item[k] for k in keys[1:]
+                ):
                     found = j
                     break
             if item.get("$patch") == "delete":
@@ -375,13 +393,16 @@ def _add(doc: Any, path: str, value: Any, op: str, replace: bool = False) -> Any
     return doc
 
 
-def json_patch(doc: dict[str, Any], ops: list[Any], record: Recorder | None = None) -> dict[str, Any]:
+def json_patch(
+    doc: dict[str, Any], ops: list[Any], record: Recorder | None = None
+) -> dict[str, Any]:
     """Apply RFC 6902 operations to ``doc`` (mutated) and return it."""
     for index, op in enumerate(ops):
         if not isinstance(op, dict):
             raise PatchError(f"JSON patch operation {index} is not an object")
         name = op.get("op")
-        path = op.get("path")
+        path = str(op.get("path", ""))
+        source = str(op.get("from", ""))
         if name == "add":
             doc = _add(doc, path, deep_copy(op.get("value")), "add")
         elif name == "remove":
@@ -389,18 +410,18 @@ def json_patch(doc: dict[str, Any], ops: list[Any], record: Recorder | None = No
         elif name == "replace":
             doc = _add(doc, path, deep_copy(op.get("value")), "replace", replace=True)
         elif name == "move":
-            value = _remove(doc, op.get("from"), "move")
+            value = _remove(doc, source, "move")
             doc = _add(doc, path, value, "move")
         elif name == "copy":
-            value = deep_copy(_get(doc, op.get("from"), "copy"))
+            value = deep_copy(_get(doc, source, "copy"))
             doc = _add(doc, path, value, "copy")
         elif name == "test":
             if _get(doc, path, "test") != op.get("value"):
                 raise PatchError(f"testing value {path} failed")
         else:
             raise PatchError(f"Unexpected kind: {name}")
-        if record is not None and isinstance(path, str) and name != "test":
-            record(path if path.endswith("-") is False else path, (index,))
+        if record is not None and name != "test":
+            record(path, (index,))
     return doc
 
 

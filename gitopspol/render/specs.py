@@ -60,7 +60,9 @@ def split_path(path: str) -> list[str]:
     return [p for p in parts if p != ""]
 
 
-def spec(path: str, kind: str = "", group: str = "", version: str = "", create: bool = False) -> FieldSpec:
+def spec(
+    path: str, kind: str = "", group: str = "", version: str = "", create: bool = False
+) -> FieldSpec:
     """Shorthand constructor used by the tables below."""
     return FieldSpec(path=path, group=group, version=version, kind=kind, create=create)
 
@@ -139,7 +141,9 @@ COMMON_ANNOTATIONS = [
     spec("spec/template/metadata/annotations", "StatefulSet", create=True),
     spec("spec/template/metadata/annotations", "Job", group="batch", create=True),
     spec("spec/jobTemplate/metadata/annotations", "CronJob", group="batch", create=True),
-    spec("spec/jobTemplate/spec/template/metadata/annotations", "CronJob", group="batch", create=True),
+    spec(
+        "spec/jobTemplate/spec/template/metadata/annotations", "CronJob", group="batch", create=True
+    ),
 ]
 
 NAME_PREFIX = [spec("metadata/name")]
@@ -274,9 +278,22 @@ def _name_refs() -> list[NameBackRef]:
                 spec("spec/configSource/configMap", "Node"),
                 spec("rules/resourceNames", "Role"),
                 spec("rules/resourceNames", "ClusterRole"),
-                spec("metadata/annotations/nginx.ingress.kubernetes.io\\/fastcgi-params-configmap", "Ingress"),
-                spec("spec/template/spec/containers/env/valueFrom/configMapKeyRef/name", "Service", "serving.knative.dev", "v1"),
-                spec("spec/template/spec/containers/envFrom/configMapRef/name", "Service", "serving.knative.dev", "v1"),
+                spec(
+                    "metadata/annotations/nginx.ingress.kubernetes.io\\/fastcgi-params-configmap",
+                    "Ingress",
+                ),
+                spec(
+                    "spec/template/spec/containers/env/valueFrom/configMapKeyRef/name",
+                    "Service",
+                    "serving.knative.dev",
+                    "v1",
+                ),
+                spec(
+                    "spec/template/spec/containers/envFrom/configMapRef/name",
+                    "Service",
+                    "serving.knative.dev",
+                    "v1",
+                ),
             ),
         ),
         NameBackRef(
@@ -288,7 +305,9 @@ def _name_refs() -> list[NameBackRef]:
                 spec("spec/tls/secretName", "Ingress"),
                 spec("metadata/annotations/ingress.kubernetes.io\\/auth-secret", "Ingress"),
                 spec("metadata/annotations/nginx.ingress.kubernetes.io\\/auth-secret", "Ingress"),
-                spec("metadata/annotations/nginx.ingress.kubernetes.io\\/auth-tls-secret", "Ingress"),
+                spec(
+                    "metadata/annotations/nginx.ingress.kubernetes.io\\/auth-tls-secret", "Ingress"
+                ),
                 spec("imagePullSecrets/name", "ServiceAccount"),
                 spec("parameters/secretName", "StorageClass"),
                 spec("parameters/adminSecretName", "StorageClass"),
@@ -296,7 +315,12 @@ def _name_refs() -> list[NameBackRef]:
                 spec("parameters/secretRef", "StorageClass"),
                 spec("rules/resourceNames", "Role"),
                 spec("rules/resourceNames", "ClusterRole"),
-                spec("spec/template/spec/containers/env/valueFrom/secretKeyRef/name", "Service", "serving.knative.dev", "v1"),
+                spec(
+                    "spec/template/spec/containers/env/valueFrom/secretKeyRef/name",
+                    "Service",
+                    "serving.knative.dev",
+                    "v1",
+                ),
                 spec("spec/azureFile/secretName", "PersistentVolume"),
             ),
         ),
@@ -311,8 +335,16 @@ def _name_refs() -> list[NameBackRef]:
                 spec("spec/rules/http/paths/backend/service/name", "Ingress"),
                 spec("spec/defaultBackend/service/name", "Ingress"),
                 spec("spec/service/name", "APIService", group="apiregistration.k8s.io"),
-                spec("webhooks/clientConfig/service", "ValidatingWebhookConfiguration", group="admissionregistration.k8s.io"),
-                spec("webhooks/clientConfig/service", "MutatingWebhookConfiguration", group="admissionregistration.k8s.io"),
+                spec(
+                    "webhooks/clientConfig/service",
+                    "ValidatingWebhookConfiguration",
+                    group="admissionregistration.k8s.io",
+                ),
+                spec(
+                    "webhooks/clientConfig/service",
+                    "MutatingWebhookConfiguration",
+                    group="admissionregistration.k8s.io",
+                ),
             ),
         ),
         NameBackRef("Role", rbac, "", (spec("roleRef/name", "RoleBinding", group=rbac),)),
@@ -320,7 +352,10 @@ def _name_refs() -> list[NameBackRef]:
             "ClusterRole",
             rbac,
             "",
-            (spec("roleRef/name", "RoleBinding", group=rbac), spec("roleRef/name", "ClusterRoleBinding", group=rbac)),
+            (
+                spec("roleRef/name", "RoleBinding", group=rbac),
+                spec("roleRef/name", "ClusterRoleBinding", group=rbac),
+            ),
         ),
         NameBackRef(
             "ServiceAccount",
@@ -340,15 +375,24 @@ def _name_refs() -> list[NameBackRef]:
             "v1",
             (
                 spec("spec/volumes/persistentVolumeClaim/claimName", "Pod"),
-                *[spec("spec/template/spec/volumes/persistentVolumeClaim/claimName", k) for k in _PVC_KINDS],
-                spec("spec/jobTemplate/spec/template/spec/volumes/persistentVolumeClaim/claimName", "CronJob"),
+                *[
+                    spec("spec/template/spec/volumes/persistentVolumeClaim/claimName", k)
+                    for k in _PVC_KINDS
+                ],
+                spec(
+                    "spec/jobTemplate/spec/template/spec/volumes/persistentVolumeClaim/claimName",
+                    "CronJob",
+                ),
             ),
         ),
         NameBackRef(
             "PersistentVolume",
             "",
             "v1",
-            (spec("spec/volumeName", "PersistentVolumeClaim"), spec("rules/resourceNames", "ClusterRole")),
+            (
+                spec("spec/volumeName", "PersistentVolumeClaim"),
+                spec("rules/resourceNames", "ClusterRole"),
+            ),
         ),
         NameBackRef(
             "StorageClass",
@@ -370,12 +414,23 @@ def _name_refs() -> list[NameBackRef]:
                 spec("spec/jobTemplate/spec/template/spec/priorityClassName", "CronJob"),
             ),
         ),
-        NameBackRef("IngressClass", "networking.k8s.io/v1", "v1", (spec("spec/ingressClassName", "Ingress"),)),
+        NameBackRef(
+            "IngressClass",
+            "networking.k8s.io/v1",
+            "v1",
+            (spec("spec/ingressClassName", "Ingress"),),
+        ),
         NameBackRef(
             "ValidatingAdmissionPolicy",
             "admissionregistration.k8s.io",
             "",
-            (spec("spec/policyName", "ValidatingAdmissionPolicyBinding", group="admissionregistration.k8s.io"),),
+            (
+                spec(
+                    "spec/policyName",
+                    "ValidatingAdmissionPolicyBinding",
+                    group="admissionregistration.k8s.io",
+                ),
+            ),
         ),
     ]
     return refs
@@ -444,7 +499,11 @@ BUILTIN_GROUPS: frozenset[str] = frozenset(
 
 #: kinds whose builtin kustomize prefix/suffix transformer leaves alone.
 PREFIX_SKIP: frozenset[tuple[str, str]] = frozenset(
-    {("", "Namespace"), ("apiextensions.k8s.io", "CustomResourceDefinition"), ("apiregistration.k8s.io", "APIService")}
+    {
+        ("", "Namespace"),
+        ("apiextensions.k8s.io", "CustomResourceDefinition"),
+        ("apiregistration.k8s.io", "APIService"),
+    }
 )
 
 
@@ -494,7 +553,9 @@ def _same(a: FieldSpec, b: FieldSpec) -> bool:
     return a.selects(b.group, b.version, b.kind) or b.selects(a.group, a.version, a.kind)
 
 
-def merge_specs(base: list[FieldSpec], extra: Iterable[FieldSpec], source: str = "") -> list[FieldSpec]:
+def merge_specs(
+    base: list[FieldSpec], extra: Iterable[FieldSpec], source: str = ""
+) -> list[FieldSpec]:
     """Add ``extra`` to ``base`` (kustomize ``FsSlice.MergeAll``).
 
     A spec equal to one already present (same path, and an unrestricted group/version/kind
