@@ -1,20 +1,21 @@
 """``validate.podSecurity``: Pod Security Standards through gitopspol's PSA engine.
 
-Kyverno's ``exclude`` entries name a control (``controlName``), optionally images and a
-restricted field with allowed values; they are mapped onto the PSA check IDs and the
-field paths the PSA engine reports (upstream ``pkg/pss``).
+Kyverno's ``exclude`` entries name a control (``controlName``) and optionally images; the
+control is mapped onto the PSA check IDs and exempted the way upstream ``pkg/pss`` does:
+when a reduced pod (pod-level fields only, or only the containers whose image matches)
+fails the same checks.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from gitopspol.engines.kyverno.values import wildcard_match
 from gitopspol.errors import PolicyError
 
-#: Pod Security Standards control names -> upstream PSA check IDs.
+_CONTAINER_KEYS = ("containers", "initContainers", "ephemeralContainers")
+#: Pod Security Standards control names -> upstream PSA check IDs (upstream pkg/pss/utils).
 CONTROL_CHECKS: dict[str, tuple[str, ...]] = {
     "HostProcess": ("windowsHostProcess",),
     "Host Namespaces": ("hostNamespaces",),
@@ -24,7 +25,8 @@ CONTROL_CHECKS: dict[str, tuple[str, ...]] = {
     "Host Ports": ("hostPorts",),
     "AppArmor": ("appArmorProfile",),
     "SELinux": ("seLinuxOptions",),
-    "/proc Mount Type": ("procMount",),
+    "/proc Mount Type": ("procMount", "procMount_restricted"),
+    "Host Probes / Lifecycle Hooks": ("hostProbesAndHostLifecycle",),
     "Seccomp": ("seccompProfile_baseline", "seccompProfile_restricted"),
     "Sysctls": ("sysctls",),
     "Volume Types": ("restrictedVolumes",),
@@ -32,7 +34,6 @@ CONTROL_CHECKS: dict[str, tuple[str, ...]] = {
     "Running as Non-root": ("runAsNonRoot",),
     "Running as Non-root user": ("runAsUser",),
 }
-_CONTAINER_RE = re.compile(r"^spec\.(containers|initContainers|ephemeralContainers)\[(\d+)\]")
 
 
 def pod_of(resource: Mapping[str, Any]) -> dict[str, Any]:
@@ -49,34 +50,35 @@ def pod_of(resource: Mapping[str, Any]) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": template.get("spec") or {}}
 
 
-def _excluded(
-    violation: Any, pod: Mapping[str, Any], excludes: Sequence[Mapping[str, Any]]
-) -> bool:
-    fields = list(getattr(violation, "fields", ()) or ())
-    check = str(getattr(violation, "check", ""))
+def _reduced_pod(pod: Mapping[str, Any], images: Sequence[str]) -> dict[str, Any]:
+    """The pod upstream evaluates to decide whether an exclude applies.
+
+    Without images: the pod with one empty container (pod-level fields only). With images:
+    only the containers whose image matches, and no pod-level fields (upstream
+    ``GetPodWithMatchingContainers``).
+    """
     spec = pod.get("spec") or {}
-    for exclude in excludes:
-        checks = CONTROL_CHECKS.get(str(exclude.get("controlName", "")), ())
-        if check not in checks:
-            continue
-        images = [str(i) for i in exclude.get("images") or []]
-        if not fields:
-            if not images:
-                return True
-            continue
-        covered = True
-        for path in fields:
-            match = _CONTAINER_RE.match(path)
-            if match is None:
-                covered = covered and not images
-                continue
-            containers = spec.get(match.group(1)) or []
-            index = int(match.group(2))
-            image = str(containers[index].get("image", "")) if index < len(containers) else ""
-            covered = covered and bool(images) and any(wildcard_match(i, image) for i in images)
-        if covered:
-            return True
-    return False
+    if not images:
+        reduced = {k: v for k, v in spec.items() if k not in _CONTAINER_KEYS}
+        reduced["containers"] = [{"name": "fake"}]
+        return {**pod, "spec": reduced}
+    meta = pod.get("metadata") or {}
+    matching: dict[str, Any] = {}
+    for key in _CONTAINER_KEYS:
+        chosen = [
+            c
+            for c in spec.get(key) or []
+            if isinstance(c, dict)
+            and any(wildcard_match(i, str(c.get("image", ""))) for i in images)
+        ]
+        if chosen:
+            matching[key] = chosen
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {k: meta[k] for k in ("name", "namespace") if k in meta},
+        "spec": matching,
+    }
 
 
 def evaluate_pod_security(
@@ -96,7 +98,14 @@ def evaluate_pod_security(
     except ImportError:
         raise PolicyError("the PSA engine (gitopspol.engines.psa) is not available") from None
     pod = pod_of(resource)
-    result = psa.evaluate(pod, level, version)
-    remaining = [v for v in result.violations if not _excluded(v, pod, excludes)]
+    remaining = list(psa.evaluate(pod, level, version).violations)
+    for exclude in excludes:
+        # upstream EvaluatePod: a control is exempted when the reduced pod fails it too.
+        images = [str(i) for i in exclude.get("images") or []]
+        reduced = psa.evaluate(_reduced_pod(pod, images), level, version)
+        exempt = set(CONTROL_CHECKS[str(exclude["controlName"])]) & {
+            v.check for v in reduced.violations
+        }
+        remaining = [v for v in remaining if v.check not in exempt]
     message = "; ".join(f"{v.check}: {v.message}" for v in remaining)
     return bool(remaining), message

@@ -369,3 +369,28 @@ spec:
         results(pod(kind="Deployment", host_pid=True), [policy])["autogen-baseline"][0]
         is Status.FAIL
     )
+
+
+def test_pod_security_pod_level_exclude_and_unknown_control() -> None:
+    policy = yamlio.load("""
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: pss}
+spec:
+  rules:
+  - name: baseline
+    match: {any: [{resources: {kinds: [Pod]}}]}
+    validate:
+      podSecurity:
+        level: baseline
+        exclude:
+        - controlName: Host Namespaces
+""")
+    assert results(pod(host_pid=True), [policy])["baseline"][0] is Status.PASS
+    privileged = pod(host_pid=True)
+    privileged["spec"]["containers"][0]["securityContext"] = {"privileged": True}
+    assert results(privileged, [policy])["baseline"][0] is Status.FAIL
+    policy["spec"]["rules"][0]["validate"]["podSecurity"]["exclude"] = [{"controlName": "Nope"}]
+    (result,) = evaluate([policy], AdmissionRequest(object=pod()))
+    assert result.status is Status.ERROR
+    assert "validate.podSecurity" in result.message
