@@ -158,31 +158,37 @@ class CompiledTemplate:
         """Check ``spec.parameters`` against ``openAPIV3Schema``; raises :class:`PolicyError`."""
         if self.template.schema is None:
             return
-        errors = _schema_validator(json.dumps(self.template.schema, sort_keys=True))(parameters)
+        errors = _parameter_errors(
+            json.dumps(self.template.schema, sort_keys=True), json.dumps(parameters, sort_keys=True)
+        )
         if errors:
             raise PolicyError(
                 f"constraint {constraint_id}: invalid parameters: " + "; ".join(errors)
             )
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=64)
 def _schema_validator(schema_json: str) -> Any:
-    """A validator for one openAPIV3Schema: returns the error lines for a value."""
+    """A jsonschema validator for one openAPIV3Schema (given as canonical JSON)."""
     import jsonschema
 
-    schema = _openapi_to_jsonschema(json.loads(schema_json))
-    validator = jsonschema.Draft7Validator(schema)
+    return jsonschema.Draft7Validator(_openapi_to_jsonschema(json.loads(schema_json)))
 
-    def validate(value: Any) -> list[str]:
-        found = sorted(validator.iter_errors(value), key=lambda e: list(map(str, e.absolute_path)))
-        return [
-            "spec.parameters"
-            + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
-            + f": {error.message}"
-            for error in found
-        ]
 
-    return validate
+@functools.lru_cache(maxsize=4096)
+def _parameter_errors(schema_json: str, parameters_json: str) -> tuple[str, ...]:
+    """The schema errors of one parameters value, one line each (cached: constraints repeat)."""
+    validator = _schema_validator(schema_json)
+    found = sorted(
+        validator.iter_errors(json.loads(parameters_json)),
+        key=lambda e: list(map(str, e.absolute_path)),
+    )
+    return tuple(
+        "spec.parameters"
+        + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+        + f": {error.message}"
+        for error in found
+    )
 
 
 def _openapi_to_jsonschema(schema: Any) -> Any:
