@@ -113,6 +113,8 @@ def base_context(request: AdmissionRequest) -> dict[str, Any]:
             "roles": list(info.get("roles") or []),
             "clusterRoles": list(info.get("clusterRoles") or []),
             "dryRun": request.dry_run,
+            # upstream NewPolicyContext: AddNamespace(resource.GetNamespace())
+            "namespace": request.namespace,
         }
     }
     username = str(info.get("username", ""))
