@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-
 from gitopspol.errors import ConfigError
 from gitopspol.repo.model import Repository
 
@@ -11,10 +9,11 @@ from gitopspol.repo.model import Repository
 def render_tier(repo: Repository, tier: str) -> str:
     """The multi-document YAML ``kubectl kustomize environments/<tier>`` would print.
 
-    An unknown tier is a :class:`ConfigError` naming ``gitopspol.yaml``.
+    An unknown tier, or a tier without an overlay, is a :class:`ConfigError` naming
+    ``gitopspol.yaml``.
     """
-    # The renderer is imported when needed (and by name, while it is being written).
-    renderer = importlib.import_module("gitopspol.render")
+    from gitopspol.render import render
+
     overlay = repo.environment_dir(tier)
     if not (overlay / "kustomization.yaml").is_file():
         raise ConfigError(
@@ -22,5 +21,4 @@ def render_tier(repo: Repository, tier: str) -> str:
             "(run 'gitopspol update' to create it)",
             repo.config_file,
         )
-    output: str = renderer.render(overlay)
-    return output
+    return render(overlay)
