@@ -199,6 +199,8 @@ def _explain(error: ValidationError) -> Iterator[tuple[Path, str]]:
         yield path, f"unsupported value {_short(value)}: must be one of {allowed}"
     elif keyword == "const":
         yield path, f"must be {json.dumps(expected)}, not {_short(value)}"
+    elif keyword == "uniqueItems":
+        yield path, "has duplicate items (the list is a set)"
     elif keyword == "not":
         yield path, "is a combination of fields that is not allowed here"
     else:

@@ -45,6 +45,7 @@ spec:
               mode: {type: string, enum: [fast, slow]}
               extra: {type: object, x-kubernetes-preserve-unknown-fields: true}
               labels: {type: object, additionalProperties: {type: string}}
+              tags: {type: array, x-kubernetes-list-type: set, items: {type: string}}
               template:
                 type: object
                 x-kubernetes-embedded-resource: true
@@ -110,6 +111,7 @@ def test_valid_widget(registry: CrdRegistry) -> None:
             [("spec.mode", 'unsupported value "medium": must be one of "fast", "slow"')],
         ),
         ({"labels": {"a": 1}}, [("spec.labels.a", "must be of type string, not integer")]),
+        ({"tags": ["a", "a"]}, [("spec.tags", "has duplicate items (the list is a set)")]),
         ({"template": {"kind": "Pod"}}, [("spec.template", 'missing required field "apiVersion"')]),
         (
             {"template": {"apiVersion": "v1", "kind": "Pod", "metadata": {"nam": "x"}}},
@@ -302,3 +304,22 @@ def test_builtin_kinds_cover_the_brief() -> None:
         "source.toolkit.fluxcd.io/v1 OCIRepository",
     ):
         assert expected in kinds
+
+
+def test_policy_exception() -> None:
+    exception = {
+        "apiVersion": "kyverno.io/v2",
+        "kind": "PolicyException",
+        "metadata": {"name": "allow-debug", "namespace": "kyverno"},
+        "spec": {
+            "exceptions": [{"policyName": "disallow-privileged", "ruleNames": ["privileged"]}],
+            "match": {"any": [{"resources": {"kinds": ["Pod"], "namespaces": ["debug"]}}]},
+        },
+    }
+    assert problems(exception) == []
+    exception["spec"]["exceptions"][0].pop("ruleNames")
+    exception["spec"]["match"]["any"][0]["resources"]["namespace"] = ["debug"]
+    assert problems(exception) == [
+        ("spec.exceptions[0]", 'missing required field "ruleNames"'),
+        ("spec.match.any[0].resources.namespace", 'unknown field "namespace"'),
+    ]
