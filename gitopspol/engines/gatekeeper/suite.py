@@ -75,17 +75,11 @@ def _parse_assertion(raw: Any, where: str) -> Assertion:
     value = raw.get("violations", "yes")
     if value is None:
         value = "yes"
-    if isinstance(value, bool):  # a YAML 1.1 reading; gator (YAML 1.2) means the string
-        value = "yes" if value else "no"
-    if isinstance(value, str) and value not in ("yes", "no"):
-        parsed = yamlio.parse_go_int(value)
-        if parsed is None:
-            raise InputError(f"{where}: violations must be yes, no or a number, got {value!r}")
-        value = parsed
-    if isinstance(value, int) and value < 0:
-        raise InputError(f"{where}: violations must not be negative")
-    if not isinstance(value, str | int):
-        raise InputError(f"{where}: violations must be yes, no or a number, got {value!r}")
+    # gator reads an IntOrString: a quoted "2" is a string, and only "yes"/"no" are valid;
+    # `true` is neither (the suites are YAML 1.2: unquoted yes/no are strings).
+    valid = value in ("yes", "no") or (isinstance(value, int) and not isinstance(value, bool))
+    if not valid or (isinstance(value, int) and value < 0):
+        raise InputError(f"{where}: violations must be yes, no or a number >= 0, got {value!r}")
     message = raw.get("message")
     return Assertion(value, str(message) if message else None)
 
@@ -145,6 +139,13 @@ class _Suite:
             SuiteResult(str(self.path), policy, rule, resource, expected, actual, ok, detail)
         )
 
+    def fail_cases(self, test: Mapping[str, Any], name: str, cases: list[Any], detail: str) -> None:
+        """One ``error`` result per case of a test that cannot run (one for a test without cases)."""
+        for index, case in enumerate(cases or [{}]):
+            label = (case or {}).get("name") or f"cases[{index}]"
+            policy = str(test.get("constraint", ""))
+            self.add(policy, None, f"{name}/{label}", "violations", "error", False, detail)
+
     def run(self, suite: Mapping[str, Any]) -> None:
         tests = suite.get("tests") or []
         if not isinstance(tests, list):
@@ -175,6 +176,10 @@ class _Suite:
         cases = test.get("cases") or []
         if not isinstance(cases, list):
             raise InputError(f"{name}: cases must be a list", self.path)
+        if test.get("expansion") and not (skip or test.get("skip")):
+            detail = f"{self.path}: {name}: expansion (ExpansionTemplate) is not supported"
+            self.fail_cases(test, name, cases, detail)
+            return
         if skip or test.get("skip"):
             for case in cases:
                 self.add("", None, f"{name}/{(case or {}).get('name', '')}", "skip", "skip", True)
@@ -182,17 +187,7 @@ class _Suite:
         try:
             compiled, constraint = self._load_test(test, name)
         except GitopspolError as exc:
-            for index, case in enumerate(cases or [{}]):
-                label = (case or {}).get("name") or f"cases[{index}]"
-                self.add(
-                    str(test.get("constraint", "")),
-                    None,
-                    f"{name}/{label}",
-                    "violations",
-                    "error",
-                    False,
-                    exc.located(),
-                )
+            self.fail_cases(test, name, cases, exc.located())
             return
         policy, rule = constraint_id(constraint), compiled.template.name
         parameters = (constraint.get("spec") or {}).get("parameters")

@@ -279,3 +279,36 @@ def test_verify_cli_finds_only_suites(tree: Path, capsys: pytest.CaptureFixture[
     assert result["actual"] == "violations: 2"
     assert main(["verify", str(tree)]) == 1
     assert capsys.readouterr().out.splitlines()[-1] == "0 passed, 1 failed"
+
+
+@pytest.mark.parametrize("value", ['"2"', "true", "-1", "maybe"])
+def test_violations_must_be_yes_no_or_a_count(tree: Path, value: str) -> None:
+    # gator reads an IntOrString: a quoted number is a string, and only yes/no are valid strings.
+    (tree / "suite.yaml").write_text(
+        _suite(f"  - name: a\n    object: two.yaml\n    assertions: [{{violations: {value}}}]\n")
+    )
+    [result] = run_suite(tree / "suite.yaml")
+    assert (result.actual, result.ok) == ("error", False)
+    assert "violations must be yes, no or a number >= 0" in result.detail
+
+
+def test_unquoted_yes_is_the_string_yes(tree: Path) -> None:
+    (tree / "suite.yaml").write_text(
+        _suite("  - name: a\n    object: two.yaml\n    assertions: [{violations: yes}, {}]\n")
+    )
+    assert [(r.expected, r.ok) for r in run_suite(tree / "suite.yaml")] == [
+        ("violations: yes", True),
+        ("violations: yes", True),  # the default
+    ]
+
+
+def test_expansion_is_reported_as_unsupported(tree: Path) -> None:
+    (tree / "suite.yaml").write_text(
+        _suite(
+            "  - name: a\n    object: two.yaml\n    assertions: [{violations: yes}]\n",
+            "  expansion: expansion.yaml\n",
+        )
+    )
+    [result] = run_suite(tree / "suite.yaml")
+    assert (result.actual, result.ok) == ("error", False)
+    assert "expansion (ExpansionTemplate) is not supported" in result.detail
