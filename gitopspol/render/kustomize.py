@@ -293,6 +293,11 @@ class _Kustomization:
 
     def where(self, *keys: str | int) -> tuple[str, int | None]:
         """(file, line) of a field of the kustomization, for error messages."""
+        if len(keys) == 1 and isinstance(keys[0], str):
+            # a top-level field: point at its key, the line a person edits
+            match = re.search(rf"^['\"]?{re.escape(keys[0])}['\"]?\s*:", self.text, re.MULTILINE)
+            if match is not None:
+                return str(self.path), self.text.count("\n", 0, match.start()) + 1
         found = yamlio.locate(self.text, 0, keys)
         return str(self.path), (found[0] if found else None)
 

@@ -84,16 +84,19 @@ class Resource:
     def field_location(self, pointer: str) -> tuple[str, int]:
         """``(file, line)`` that set the field at ``pointer`` or its closest patched parent.
 
-        Falls back to the resource's own document.
+        Fields no patch set are looked up in the resource's own document.
         """
         probe = pointer
-        while True:
+        while probe:
             found = self.field_origins.get(probe)
             if found is not None:
                 return found.location()
-            if not probe:
-                return self.origin.location()
             probe = probe.rsplit("/", 1)[0]
+        if self.origin.base_line or self.origin.path:
+            return self.origin.location()
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
+        path = tuple(int(p) if p.isdigit() else p for p in parts)
+        return Origin(self.origin.file, self.origin.doc_index, path).location()
 
 
 def deep_copy(data: Any) -> Any:

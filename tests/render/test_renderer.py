@@ -1,0 +1,94 @@
+"""Renderer caching (bases built once, results private) and provenance of patched fields."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gitopspol.render import Renderer, build
+from gitopspol.render import kustomize as kz
+from tests.conftest import build_file_tree
+
+POLICY = """\
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata:
+  name: require-team
+spec:
+  validationFailureAction: Audit
+  rules:
+  - name: check
+    validate:
+      message: team label required
+"""
+
+TREE = {
+    "policies/kustomization.yaml": "resources:\n- policy.yaml\n",
+    "policies/policy.yaml": POLICY,
+    "environments/sbx/kustomization.yaml": "resources:\n- ../../policies\ncommonAnnotations:\n  tier: sbx\n",
+    "environments/prd/kustomization.yaml": (
+        "resources:\n- ../../policies\n"
+        "patches:\n- path: enforce.yaml\n"
+        "- target:\n    kind: ClusterPolicy\n  patch: |-\n"
+        "    - op: add\n      path: /metadata/labels\n      value: {tier: prd}\n"
+    ),
+    "environments/prd/enforce.yaml": (
+        "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: require-team\n"
+        "spec:\n  validationFailureAction: Enforce\n"
+    ),
+}
+
+
+def test_shared_base_is_built_once_and_results_are_private(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    build_file_tree(tmp_path, TREE)
+    calls: list[Path] = []
+    original = Renderer._target
+
+    def counting(self, kust, acc, stack):  # type: ignore[no-untyped-def]
+        calls.append(kust.path)
+        return original(self, kust, acc, stack)
+
+    monkeypatch.setattr(Renderer, "_target", counting)
+    renderer = Renderer()
+    sbx = renderer.build(tmp_path / "environments" / "sbx")
+    sbx[0].data["spec"]["validationFailureAction"] = "Mutated"
+    prd = renderer.build(tmp_path / "environments" / "prd")
+    sbx_again = renderer.build(tmp_path / "environments" / "sbx")
+    base_builds = [p for p in calls if p.parent.name == "policies"]
+    assert len(base_builds) == 1
+    assert prd[0].data["spec"]["validationFailureAction"] == "Enforce"
+    assert sbx_again[0].data["spec"]["validationFailureAction"] == "Audit"
+    assert sbx_again[0].data["metadata"]["annotations"] == {"tier": "sbx"}
+    assert "annotations" not in prd[0].data["metadata"]
+
+
+def test_provenance_points_at_the_patch_line(tmp_path: Path) -> None:
+    build_file_tree(tmp_path, TREE)
+    [policy] = build(tmp_path / "environments" / "prd")
+    assert policy.origin.file.endswith("policies/policy.yaml")
+    assert policy.origin.line == 1
+    file, line = policy.field_location("/spec/validationFailureAction")
+    assert file.endswith("environments/prd/enforce.yaml")
+    assert line == 6
+    file, line = policy.field_location("/metadata/labels")
+    assert file.endswith("environments/prd/kustomization.yaml")
+    assert line >= 4
+    file, line = policy.field_location("/spec/rules/0/name")
+    assert file.endswith("policies/policy.yaml")
+    assert line == 8
+
+
+def test_legacy_sort_puts_core_kinds_after_named_groups(tmp_path: Path) -> None:
+    docs = "\n---\n".join(
+        f"apiVersion: {api}\nkind: {kind}\nmetadata:\n  name: {name}"
+        for api, kind, name in [
+            ("v1", "Pod", "p"),
+            ("kyverno.io/v1", "ClusterPolicy", "c"),
+            ("v1", "ConfigMap", "b"),
+            ("v1", "ConfigMap", "a"),
+            ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", "w"),
+        ]
+    )
+    build_file_tree(tmp_path, {"kustomization.yaml": "resources:\n- all.yaml\n", "all.yaml": docs})
+    names = [r.name for r in build(tmp_path)]
+    assert names == ["a", "b", "c", "p", "w"]
+    assert kz.split_image("localhost:5000/team/tool:1.0") == ("localhost:5000/team/tool", "1.0", "")
