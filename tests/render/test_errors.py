@@ -75,7 +75,8 @@ def test_errors_name_file_and_line(
     target = tmp_path / "app" if "app/kustomization.yaml" in files else tmp_path
     err = _error(target)
     assert text in err.message
-    assert err.file is not None and err.file.endswith("kustomization.yaml")
+    assert err.file is not None
+    assert err.file.endswith("kustomization.yaml")
     assert err.line == line
 
 
@@ -107,7 +108,8 @@ def test_invalid_yaml_names_the_resource_file(tmp_path: Path) -> None:
         tmp_path, {"kustomization.yaml": "resources:\n- bad.yaml\n", "bad.yaml": "a: [1,\n"}
     )
     err = _error(tmp_path)
-    assert err.file is not None and err.file.endswith("bad.yaml")
+    assert err.file is not None
+    assert err.file.endswith("bad.yaml")
     assert err.line is not None
 
 
@@ -129,5 +131,6 @@ def test_cli_renders_and_warns(tmp_path: Path, capsys: pytest.CaptureFixture[str
     )
     assert main(["render", str(tmp_path)]) == 0
     captured = capsys.readouterr()
-    assert "name: cm" in captured.out and "a: b" in captured.out
+    assert "name: cm" in captured.out
+    assert "a: b" in captured.out
     assert captured.err.startswith("# Warning: 'commonLabels' is deprecated.")
