@@ -54,7 +54,8 @@ def test_check_py_reports_every_case_passed() -> None:
     )
     summary = re.search(r"(\d+) passed, (\d+) failed", proc.stdout)
     exact = re.search(r"byte-exact: (\d+)/(\d+) ok cases", proc.stdout)
-    assert summary is not None and exact is not None, proc.stdout + proc.stderr
+    assert summary is not None, proc.stdout + proc.stderr
+    assert exact is not None, proc.stdout
     passed, failed = int(summary[1]), int(summary[2])
     assert (passed, failed) == (CASES, 0), proc.stdout
     byte_exact, ok_total = int(exact[1]), int(exact[2])
