@@ -487,6 +487,22 @@ def _error(policy: str, rule: str, where: str, message: str) -> RuleResult:
     )
 
 
+_EXPANDED: dict[int, tuple[Mapping[str, Any], list[dict[str, Any]]]] = {}
+
+
+def _expanded(policy: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``expand_rules`` memoised on the policy object (policies are not changed in place)."""
+    key = id(policy)
+    hit = _EXPANDED.get(key)
+    if hit is not None and hit[0] is policy:
+        return hit[1]
+    rules = expand_rules(policy)
+    if len(_EXPANDED) >= 512:
+        _EXPANDED.clear()
+    _EXPANDED[key] = (policy, rules)
+    return rules
+
+
 def evaluate_policy(
     policy: Mapping[str, Any], request: AdmissionRequest, inputs: Inputs
 ) -> list[RuleResult]:
@@ -500,7 +516,7 @@ def evaluate_policy(
         return []
     results = []
     try:
-        rules = expand_rules(policy)
+        rules = _expanded(policy)
     except (TypeError, AttributeError, ValueError) as exc:
         return [_error(policy_name(policy), "", "spec.rules", f"malformed rules: {exc}")]
     for rule in rules:
