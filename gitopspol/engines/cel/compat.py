@@ -13,7 +13,6 @@ calls could only ever fail in cel-cpp, so the rewrite never changes a working ex
 
 from __future__ import annotations
 
-import itertools
 import re
 
 _TOKEN = re.compile(
@@ -37,96 +36,108 @@ def _tokens(text: str) -> list[tuple[str, str, int, int]]:
     return out
 
 
-def _match_back(toks: list[tuple[str, str, int, int]], j: int) -> int:
-    """Index of the bracket opening the one closed at ``j`` (or -1)."""
-    depth = 0
-    close = toks[j][1]
-    for k in range(j, -1, -1):
-        if toks[k][0] != "op":
-            continue
-        if toks[k][1] == close:
-            depth += 1
-        elif toks[k][1] == _OPEN[close]:
-            depth -= 1
-            if depth == 0:
-                return k
-    return -1
+class _Source:
+    """Tokens of an expression with bracket pairs and optional markers precomputed.
 
+    Every query is O(1) or amortised O(1), so the rewrite stays linear even for hostile
+    inputs (thousands of chained or nested ``orValue`` calls).
+    """
 
-def _match_forward(toks: list[tuple[str, str, int, int]], j: int) -> int:
-    depth = 0
-    for k in range(j, len(toks)):
-        if toks[k][0] != "op":
-            continue
-        if toks[k][1] == "(":
-            depth += 1
-        elif toks[k][1] == ")":
-            depth -= 1
-            if depth == 0:
-                return k
-    return -1
+    def __init__(self, text: str) -> None:
+        self.toks = _tokens(text)
+        self.pair: dict[int, int] = {}
+        stack: list[int] = []
+        for i, (kind, value, _, _) in enumerate(self.toks):
+            if kind != "op":
+                continue
+            if value in "([{":
+                stack.append(i)
+            elif value in ")]}" and stack:
+                j = stack.pop()
+                self.pair[i] = j
+                self.pair[j] = i
+        # prefix[i]: optional markers among toks[:i] (".?", "[?", the identifier "optional")
+        self.prefix = [0]
+        for i, (kind, value, _, _) in enumerate(self.toks):
+            marker = (value == "optional" and kind == "id") or (
+                value == "?" and i > 0 and self.toks[i - 1][1] in (".", "[")
+            )
+            self.prefix.append(self.prefix[-1] + int(marker))
+        self.memo: dict[int, bool] = {}
 
+    def optional_receiver(self, end: int) -> bool:
+        """Whether the member chain ending at token ``end`` may be an optional value."""
+        visited: list[int] = []
+        j = end
+        result = True
+        while True:
+            if j in self.memo:
+                result = self.memo[j]
+                break
+            visited.append(j)
+            step = self._step(j)
+            if isinstance(step, bool):
+                result = step
+                break
+            j = step
+        for k in visited:
+            self.memo[k] = result
+        return result
 
-def _receiver_is_optional(toks: list[tuple[str, str, int, int]], dot: int) -> bool:
-    j = dot - 1
-    while j >= 0:
+    def _step(self, j: int) -> int | bool:
+        """One step back along the chain: the next token index, or the answer."""
+        toks = self.toks
+        if j < 0:
+            return True
         kind, text, _, _ = toks[j]
         if kind == "op" and text in _OPEN:
-            k = _match_back(toks, j)
-            if k < 0:
+            k = self.pair.get(j, -1)
+            if k < 0 or toks[k][1] != _OPEN[text]:
                 return True
-            inner = [t[1] for t in toks[k : j + 1]]
-            if text == "]" and len(inner) > 1 and inner[1] == "?":
+            if text == "]" and k + 1 < len(toks) and toks[k + 1][1] == "?":
                 return True
-            if text == ")":
-                if k > 0 and toks[k - 1][0] == "id":  # a call: name(...)
-                    if toks[k - 1][1] in _OPTIONAL_CALLS:
-                        return True
-                    j = k - 1
-                    continue
-                # a parenthesised group: optional if it holds optional syntax anywhere
-                if any(a == "." and b == "?" for a, b in itertools.pairwise(inner)):
-                    return True
-                if any(a == "[" and b == "?" for a, b in itertools.pairwise(inner)):
-                    return True
-                if "optional" in inner:
-                    return True
-                j = k - 1
-            else:
-                j = k - 1
-            if j >= 0 and toks[j][1] in ("]", ")") and toks[j][0] == "op":
-                continue
-            if j >= 0 and toks[j][0] == "id":
-                continue
+            if text == ")" and k > 0 and toks[k - 1][0] == "id":  # a call: name(...)
+                return True if toks[k - 1][1] in _OPTIONAL_CALLS else k - 1
+            if text == ")" and self.prefix[j + 1] - self.prefix[k] > 0:
+                return True  # a parenthesised group holding optional syntax
+            if k - 1 >= 0 and (toks[k - 1][0] == "id" or toks[k - 1][1] in _OPEN):
+                return k - 1
             return False
         if kind == "id":
             if j >= 2 and toks[j - 1][1] == "?" and toks[j - 2][1] == ".":
                 return True
             if j >= 1 and toks[j - 1][1] == "." and toks[j - 1][0] == "op":
-                j -= 2
-                continue
+                return j - 2
             return text == "optional"
         return kind != "str" and kind != "num"  # unknown shape: leave it alone
-    return True
 
 
 def go_compat(text: str) -> str:
     """Rewrite ``text`` for cel-go compatibility (see the module docstring)."""
     if "orValue" not in text:
         return text
-    toks = _tokens(text)
+    src = _Source(text)
+    toks = src.toks
     spans: list[tuple[int, int]] = []
     for i in range(1, len(toks) - 1):
         if toks[i][1] != "orValue" or toks[i - 1][1] != "." or toks[i + 1][1] != "(":
             continue
-        if _receiver_is_optional(toks, i - 1):
+        if src.optional_receiver(i - 2):
             continue
-        end = _match_forward(toks, i + 1)
+        end = src.pair.get(i + 1, -1)
         if end < 0:
             continue
         spans.append((toks[i - 1][2], toks[end][3]))
-    for start, end in sorted(spans, reverse=True):
-        if any(s <= start and end <= e and (s, e) != (start, end) for s, e in spans):
+    # Drop spans inside another span (removed with it), then cut from the right.
+    kept: list[tuple[int, int]] = []
+    for start, end in sorted(spans, key=lambda span: (span[0], -span[1])):
+        if kept and end <= kept[-1][1]:
             continue
-        text = text[:start] + text[end:]
-    return text
+        kept.append((start, end))
+    parts = []
+    last = 0
+    for start, end in kept:
+        parts.append(text[last:start])
+        last = end
+    parts.append(text[last:])
+    return "".join(parts)

@@ -130,3 +130,22 @@ def test_thread_safe_compile_and_evaluate() -> None:
 def test_non_string_expression_is_refused() -> None:
     with pytest.raises(PolicyError, match="must be a string"):
         compile_program(42)  # type: ignore[arg-type]
+
+
+def test_go_compat_is_linear_on_hostile_input() -> None:
+    import time
+
+    chained = "a" + ".orValue(1)" * 6000
+    nested = "(" * 3000 + "a" + ").orValue(1)" * 3000
+    start = time.process_time()
+    assert go_compat(chained) == "a"
+    assert go_compat(nested) == "(" * 3000 + "a" + ")" * 3000
+    assert time.process_time() - start < 2.0
+
+
+def test_hostile_expressions_are_refused_quickly() -> None:
+    for expr in ("(" * 10000 + "1" + ")" * 10000, "1" + "+1" * 5000):
+        with pytest.raises(PolicyError, match="does not compile"):
+            compile_program(expr)
+    with pytest.raises(PolicyError, match="longer than"):
+        compile_program("1" * 70000)
