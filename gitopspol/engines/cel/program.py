@@ -40,6 +40,8 @@ _MAP_VARIABLES = frozenset({"resource", "image"})
 MAX_EXPRESSION_CHARS = 64 * 1024
 
 _NOT_FOUND = re.compile(r'NOT_FOUND: Key not found in map : "(.*)"')
+#: Compiled programs kept; the cache is emptied when full (a repository has far fewer).
+MAX_CACHED_PROGRAMS = 50_000
 _LOCK = threading.Lock()
 _ENVS: dict[tuple[str, ...], Any] = {}
 _PROGRAMS: dict[tuple[str, tuple[str, ...]], Program] = {}
@@ -149,5 +151,7 @@ def compile_program(expr: str, variables: Sequence[str] = DEFAULT_VARIABLES) -> 
                     f"CEL expression {_shorten(expr)!r} does not compile: {detail.strip()}"
                 ) from None
             program = Program(expr, names, compiled, env)
+            if len(_PROGRAMS) >= MAX_CACHED_PROGRAMS:
+                _PROGRAMS.clear()
             _PROGRAMS[key] = program
     return program
