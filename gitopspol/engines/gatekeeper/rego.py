@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -61,13 +62,18 @@ def _engine_failure(exc: BaseException) -> bool:
 
 
 class RegoProgram:
-    """A compiled set of Rego modules whose ``violation`` rule is evaluated per input."""
+    """A compiled set of Rego modules whose ``violation`` rule is evaluated per input.
 
-    __slots__ = ("_engine", "_rule")
+    The engine holds the input between ``set_input_json`` and the evaluation, so calls are
+    serialised with a lock: one program can be shared between threads.
+    """
+
+    __slots__ = ("_engine", "_lock", "_rule")
 
     def __init__(self, engine: Any, rule: str) -> None:
         self._engine = engine
         self._rule = rule
+        self._lock = threading.Lock()
 
     @property
     def rule(self) -> str:
@@ -80,13 +86,18 @@ class RegoProgram:
         Returns the rule's set members (an undefined rule is the empty set). Raises
         :class:`PolicyError` with the engine's one-line message on an evaluation error.
         """
-        engine = self._engine
-        if data:
-            engine = engine.clone()
-            engine.add_data_json(json.dumps(data))
         try:
-            engine.set_input_json(input_json)
-            value = json.loads(engine.eval_rule_as_json(self._rule))
+            if data:
+                with self._lock:
+                    engine = self._engine.clone()
+                engine.add_data_json(json.dumps(data))
+                engine.set_input_json(input_json)
+                text = engine.eval_rule_as_json(self._rule)
+            else:
+                with self._lock:
+                    self._engine.set_input_json(input_json)
+                    text = self._engine.eval_rule_as_json(self._rule)
+            value = json.loads(text)
         except BaseException as exc:
             if not _engine_failure(exc):
                 raise
