@@ -114,8 +114,7 @@ def review_constraints(
         actions = enforcement_actions(constraint, enforcement_point)
         spec = _spec(constraint)
         parameters = spec.get("parameters")
-        parameters = {} if parameters is None else parameters
-        compiled.validate_parameters(policy, parameters)
+        compiled.validate_parameters(policy, {} if parameters is None else parameters)
         if not actions:
             results.append(
                 RuleResult(
@@ -127,7 +126,7 @@ def review_constraints(
             if not matches(spec.get("match"), obj, namespace):
                 results.append(RuleResult(ENGINE, policy, rule, Status.SKIP, "", actions))
                 continue
-            violations = compiled.backend.violations(doc_json, doc, parameters, data or {})
+            violations = compiled.backend.violations(doc_json, doc, constraint, data or {})
         except MatchError as exc:
             results.append(
                 RuleResult(

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gitopspol.engines.gatekeeper.template import CEL, Violation
+from gitopspol.engines.gatekeeper.template import CEL, Violation, constraint_parameters
 from gitopspol.errors import PolicyError
 
 
@@ -72,8 +72,13 @@ class CelBackend:
         ]
 
     def violations(
-        self, review_json: str, review: Mapping[str, Any], parameters: Any, data: Mapping[str, Any]
+        self,
+        review_json: str,
+        review: Mapping[str, Any],
+        constraint: Mapping[str, Any],
+        data: Mapping[str, Any],
     ) -> list[Violation]:
+        parameters = constraint_parameters(constraint)
         obj = review.get("object")
         old = review.get("oldObject")
         any_object = old if review.get("operation") == "DELETE" and not obj else obj
@@ -87,7 +92,7 @@ class CelBackend:
                 for k, v in review.items()
                 if k not in ("object", "oldObject", "namespaceObject")
             },
-            "params": {"spec": {"parameters": parameters}} if parameters is not None else {},
+            "params": constraint,
             "namespaceObject": {"metadata": {"name": namespace}} if namespace else None,
             "variables": variables,
         }

@@ -38,9 +38,13 @@ class Backend(Protocol):
     engine: str
 
     def violations(
-        self, review_json: str, review: Mapping[str, Any], parameters: Any, data: Mapping[str, Any]
+        self,
+        review_json: str,
+        review: Mapping[str, Any],
+        constraint: Mapping[str, Any],
+        data: Mapping[str, Any],
     ) -> list[Violation]:
-        """Violations for one review (``review_json`` is ``review`` already JSON-encoded)."""
+        """Violations of ``constraint`` for one review (``review_json``: ``review`` as JSON)."""
         ...
 
 
@@ -122,6 +126,12 @@ def parse_template(doc: Any) -> Template:
     return Template(name, kind, schema if isinstance(schema, Mapping) else None, rego, cel)
 
 
+def constraint_parameters(constraint: Mapping[str, Any]) -> Any:
+    """``spec.parameters`` of a constraint, None when absent."""
+    spec = constraint.get("spec")
+    return spec.get("parameters") if isinstance(spec, Mapping) else None
+
+
 class RegoBackend:
     """A template's Rego compiled by :mod:`gitopspol.engines.gatekeeper.rego`."""
 
@@ -133,9 +143,14 @@ class RegoBackend:
         self._program = rego.compile_modules(source.rego, source.libs, v0=source.v0, name=name)
 
     def violations(
-        self, review_json: str, review: Mapping[str, Any], parameters: Any, data: Mapping[str, Any]
+        self,
+        review_json: str,
+        review: Mapping[str, Any],
+        constraint: Mapping[str, Any],
+        data: Mapping[str, Any],
     ) -> list[Violation]:
-        doc = f'{{"review":{review_json},"parameters":{json.dumps(parameters)}}}'
+        parameters = constraint_parameters(constraint)
+        doc = f'{{"review":{review_json},"parameters":{json.dumps({} if parameters is None else parameters)}}}'
         results = []
         for item in self._program.violations(doc, data):
             if not isinstance(item, Mapping) or "msg" not in item:

@@ -325,3 +325,16 @@ def test_cel_failure_policy_ignore() -> None:
     del constraint["spec"]["parameters"]
     [result] = evaluate([_template(None, cel=source)], [constraint], _pod())
     assert result.status is Status.PASS
+
+
+def test_cel_params_is_the_constraint() -> None:
+    source = {
+        "validations": [
+            {
+                "expression": "params.metadata.name != 'need-owner'",
+                "messageExpression": "'constraint ' + params.metadata.name + ' wants ' + variables.params.labels[0]",
+            }
+        ]
+    }
+    [result] = evaluate([_template(None, cel=source)], [_constraint()], _pod())
+    assert result.message == "constraint need-owner wants owner"
