@@ -482,3 +482,28 @@ def test_bad_context_file(tmp_path: Path) -> None:
         load_context(tmp_path / "c.yaml")
     with pytest.raises(InputError, match=r"spec\.images"):
         load_context(tmp_path / "d.yaml")
+
+
+def test_optional_and_timestamp_variables_are_inlined() -> None:
+    variables = [
+        {"name": "pid", "expression": "object.spec.?hostPID"},
+        {"name": "created", "expression": "timestamp('2024-01-01T00:00:00Z')"},
+        {"name": "later", "expression": "variables.created + duration('1h')"},
+    ]
+    checks = [
+        {"expression": "!variables.pid.orValue(false)", "message": "hostPID"},
+        {"expression": "variables.later > variables.created"},
+    ]
+    policy = vpol(variables=variables, validations=checks)
+    assert one(evaluate_validating_policy(policy, AdmissionRequest(pod()))).status is Status.PASS
+    bad = one(evaluate_validating_policy(policy, AdmissionRequest(pod(host_pid=True))))
+    assert (bad.status, bad.message) == (Status.FAIL, "hostPID")
+
+
+def test_delete_requests_see_old_object() -> None:
+    rules = [{**PODS_RULE, "operations": ["DELETE"]}]
+    checks = [{"expression": "object == null && oldObject.metadata.name == 'p'"}]
+    policy = vpol(matchConstraints={"resourceRules": rules}, validations=checks)
+    result = one(evaluate_validating_policy(policy, AdmissionRequest(None, pod(), "DELETE")))
+    assert result.status is Status.PASS
+    assert evaluate_validating_policy(policy, AdmissionRequest(pod())) == []
