@@ -86,6 +86,8 @@ def _parse_assertion(raw: Any, where: str) -> Assertion:
 
 def _objects(path: Path) -> list[dict[str, Any]]:
     docs = [doc for doc in yamlio.load_all_file(path) if doc is not None]
+    if not docs:
+        raise InputError("defines no YAML objects", path)
     for doc in docs:
         if not isinstance(doc, dict):
             raise InputError("expected Kubernetes objects (mappings)", path)
@@ -100,14 +102,22 @@ def _one_object(path: Path, what: str) -> dict[str, Any]:
 
 
 def _review(obj: Mapping[str, Any], path: Path) -> dict[str, Any]:
-    """The AdmissionRequest for a case object; an AdmissionReview's request is used as-is."""
+    """The AdmissionRequest for a case object; an AdmissionReview's request is used as-is.
+
+    As gator (``util.SetObjectOnDelete``), a DELETE request without ``object`` reviews its
+    ``oldObject`` as ``object``.
+    """
     group = str(obj.get("apiVersion", "")).rpartition("/")[0]
-    if obj.get("kind") == "AdmissionReview" and group == "admission.k8s.io":
-        request = obj.get("request")
-        if not isinstance(request, dict):
-            raise InputError("AdmissionReview has no request", path)
-        return request
-    return review_of_object(obj)
+    if obj.get("kind") != "AdmissionReview" or group != "admission.k8s.io":
+        return review_of_object(obj)
+    request = obj.get("request")
+    if not isinstance(request, dict):
+        raise InputError("AdmissionReview has no request", path)
+    if not request.get("object") and not request.get("oldObject"):
+        raise InputError('AdmissionRequest has no "object" or "oldObject" to review', path)
+    if request.get("operation") == "DELETE" and not request.get("object"):
+        request = {**request, "object": request["oldObject"]}
+    return request
 
 
 def _relative(base: Path, value: Any, where: str) -> Path:

@@ -312,3 +312,39 @@ def test_expansion_is_reported_as_unsupported(tree: Path) -> None:
     [result] = run_suite(tree / "suite.yaml")
     assert (result.actual, result.ok) == ("error", False)
     assert "expansion (ExpansionTemplate) is not supported" in result.detail
+
+
+def test_delete_review_uses_old_object_and_empty_files_are_errors(tree: Path) -> None:
+    old = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "gone"},
+        "spec": {"containers": [{"name": "a", "image": "nginx"}]},
+    }
+    review = {
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {"operation": "DELETE", "oldObject": old},
+    }
+    (tree / "delete.yaml").write_text(json.dumps(review))
+    (tree / "nothing.yaml").write_text(json.dumps({**review, "request": {"operation": "DELETE"}}))
+    (tree / "empty.yaml").write_text("# no objects\n")
+    cases = """\
+  - name: delete
+    object: delete.yaml
+    assertions: [{violations: 1, message: "uses image nginx"}]
+  - name: no-object
+    object: nothing.yaml
+    assertions: [{violations: no}]
+  - name: empty-inventory
+    object: allowed.yaml
+    inventory: [empty.yaml]
+    assertions: [{violations: no}]
+"""
+    (tree / "suite.yaml").write_text(_suite(cases))
+    delete, nothing, empty = run_suite(tree / "suite.yaml")
+    assert (delete.actual, delete.ok) == ("violations: 1", True)
+    assert (nothing.actual, nothing.ok) == ("error", False)
+    assert 'no "object" or "oldObject"' in nothing.detail
+    assert (empty.actual, empty.ok) == ("error", False)
+    assert empty.detail == f"{tree / 'empty.yaml'}: defines no YAML objects"
