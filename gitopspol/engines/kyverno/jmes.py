@@ -494,6 +494,8 @@ def substitute(value: Any, context: Any, *, lenient: bool = False) -> Any:
 def substitute_string(text: str, context: Any, *, lenient: bool = False) -> Any:
     """Resolve the ``{{ }}`` expressions of one string (see module docstring)."""
     current: Any = text
+    request = context.get("request") if isinstance(context, dict) else None
+    deleting = isinstance(request, dict) and request.get("operation") == "DELETE"
     for _ in range(64):
         if not isinstance(current, str):
             return current
@@ -502,6 +504,9 @@ def substitute_string(text: str, context: Any, *, lenient: bool = False) -> Any:
             break
         variable = match.group(2)
         expr = variable[2:-2].strip()
+        if deleting:
+            # upstream vars.go: in a DELETE request request.object means the old object
+            expr = expr.replace("request.object", "request.oldObject")
         try:
             result = query(expr, context)
         except UnresolvedVariable:

@@ -126,3 +126,14 @@ def test_image_info() -> None:
     }
     assert jmes.image_info("localhost:5000/app@sha256:ab")["digest"] == "sha256:ab"
     assert jmes.image_info("nginx")["registry"] == "docker.io"
+
+
+def test_delete_requests_read_the_old_object() -> None:
+    ctx = {
+        "request": {
+            "operation": "DELETE",
+            "object": None,
+            "oldObject": {"metadata": {"name": "gone"}},
+        }
+    }
+    assert jmes.substitute_string("{{ request.object.metadata.name }}", ctx) == "gone"
