@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from gitopspol import yamlio
 from gitopspol.findings import Finding, Location, Severity
@@ -37,6 +37,14 @@ class Subject(Protocol):
     def field_location(self, pointer: str) -> tuple[str, int]:
         """``(file, line)`` of the source that set the field at this JSON pointer."""
         ...
+
+
+if TYPE_CHECKING:
+    from gitopspol.render.model import Resource
+
+    def _rendered_resources_are_subjects(resource: Resource) -> Subject:
+        """mypy proves here that the renderer's output is what rules accept."""
+        return resource
 
 
 @dataclass(frozen=True, slots=True)

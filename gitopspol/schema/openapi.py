@@ -92,7 +92,10 @@ def openapi_to_jsonschema(
 
     if node.get("x-kubernetes-embedded-resource") is True or root:
         _add_type_meta(out)
-    preserve = preserve_all or node.get("x-kubernetes-preserve-unknown-fields") is True
+    # Gatekeeper's legacySchema (frameworks ``templates.AddPreserveUnknownFields``) marks every
+    # object or untyped level, but keeps an explicit ``x-kubernetes-preserve-unknown-fields``.
+    explicit = node.get("x-kubernetes-preserve-unknown-fields")
+    preserve = explicit is True or (preserve_all and explicit is None)
     is_object = node.get("type") == "object" or "properties" in out
     if structural and is_object and not preserve and "additionalProperties" not in out:
         out["additionalProperties"] = False

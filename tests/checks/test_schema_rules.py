@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from gitopspol.checks import RuleContext, SourceDocument, get_rule, run_rules
 from gitopspol.findings import Location, Severity
 from gitopspol.schema import CrdRegistry
+from tests.conftest import build_file_tree
 
 POLICY = """\
 apiVersion: kyverno.io/v1
@@ -124,4 +126,31 @@ def test_findings_follow_the_subject_provenance() -> None:
     findings = run_rules(RuleContext(tiers={"prd": [*template, constraint]}))
     assert [(f.rule_id, f.location) for f in findings] == [
         ("GP303", Location("environments/prd/patch.yaml", 4))
+    ]
+
+
+def test_rendered_resources_are_subjects(tmp_path: Path) -> None:
+    from gitopspol.render.model import Origin, Resource
+
+    build_file_tree(
+        tmp_path,
+        {
+            "policies/constraint.yaml": CONSTRAINT.replace("labels: team", "labels: [team]"),
+            "environments/prd/patch.yaml": "spec:\n  parameters:\n    labels: team\n",
+        },
+    )
+    data = SourceDocument.from_text(CONSTRAINT, "c.yaml")[0].data
+    rendered = Resource(
+        data,
+        Origin(str(tmp_path / "policies/constraint.yaml")),
+        {
+            "/spec/parameters": Origin(
+                str(tmp_path / "environments/prd/patch.yaml"), 0, ("spec", "parameters")
+            )
+        },
+    )
+    template = SourceDocument.from_text(TEMPLATE, "t.yaml")
+    findings = run_rules(RuleContext(tiers={"prd": [*template, rendered]}))
+    assert [(f.rule_id, f.location) for f in findings] == [
+        ("GP303", Location(str(tmp_path / "environments/prd/patch.yaml"), 3))
     ]

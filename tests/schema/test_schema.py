@@ -323,3 +323,28 @@ def test_policy_exception() -> None:
         ("spec.exceptions[0]", 'missing required field "ruleNames"'),
         ("spec.match.any[0].resources.namespace", 'unknown field "namespace"'),
     ]
+
+
+def test_legacy_schema_keeps_an_explicit_preserve_false() -> None:
+    legacy = copy.deepcopy(TEMPLATE)
+    legacy["apiVersion"] = "templates.gatekeeper.sh/v1beta1"
+    schema = legacy["spec"]["crd"]["spec"]["validation"]["openAPIV3Schema"]
+    schema["x-kubernetes-preserve-unknown-fields"] = False
+    found = validate_constraint_parameters(legacy, constraint(mesage="x"))
+    assert [p.dotted_path for p in found] == ["spec.parameters.mesage"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a", "labels": {1: True}}},
+        {"apiVersion": "kyverno.io/v1", "kind": "ClusterPolicy", "spec": {"rules": [None, 3, []]}},
+        {"apiVersion": "kyverno.io/v1", "kind": "ClusterPolicy", "spec": float("nan")},
+        {"apiVersion": 1, "kind": ["x"]},
+        None,
+    ],
+)
+def test_odd_documents_give_problems_not_exceptions(data: Any) -> None:
+    found = validate_manifest(data)
+    assert found
+    assert all(p.status is ProblemStatus.INVALID for p in found)
