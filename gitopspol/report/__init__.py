@@ -4,6 +4,7 @@ Public API::
 
     render_report(fmt, findings, summary, *, color=False) -> str   fmt in FORMATS
     text_report(findings, summary, *, color=False) -> str
+    rules_text(list_rules()) -> str            (``validate --list-rules``)
     json_report(findings, summary) -> str      (JSON_SCHEMA_VERSION)
     sarif_report(findings, summary) -> str     (SARIF 2.1.0)
     junit_report(findings, summary) -> str     (JUnit XML)
@@ -22,7 +23,7 @@ from gitopspol.report.github import github_report
 from gitopspol.report.json_report import JSON_SCHEMA_VERSION, json_report
 from gitopspol.report.junit import junit_report
 from gitopspol.report.sarif import sarif_report
-from gitopspol.report.text import text_report
+from gitopspol.report.text import rules_text, text_report
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
 
@@ -54,6 +55,7 @@ __all__ = [
     "junit_report",
     "relative_file",
     "render_report",
+    "rules_text",
     "sarif_report",
     "sort_findings",
     "text_report",

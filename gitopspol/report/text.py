@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from gitopspol.checks import RuleInfo
 from gitopspol.findings import Finding, Severity
 from gitopspol.report.common import Summary, plural, relative_file, severity_counts, sort_findings
 
@@ -68,3 +69,12 @@ def _counts_line(findings: Sequence[Finding], summary: Summary) -> str:
         if counts[severity] or severity is not Severity.INFO
     )
     return f"{found} in {plural(len(files), 'file')}; checked {checked}"
+
+
+def rules_text(rules: Sequence[RuleInfo]) -> str:
+    """``validate --list-rules``: one line per rule (id, severity, name, summary)."""
+    width = max((len(rule.name) for rule in rules), default=0)
+    return "".join(
+        f"{rule.id}  {rule.severity.value:<7}  {rule.name:<{width}}  {rule.summary}\n"
+        for rule in rules
+    )

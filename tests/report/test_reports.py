@@ -20,6 +20,7 @@ from gitopspol.report import (
     fingerprints,
     github_report,
     render_report,
+    rules_text,
     text_report,
 )
 from gitopspol.report.github import escape_data, escape_property
@@ -235,3 +236,10 @@ def test_github_escaping() -> None:
     ) in lines
     assert all("\n" not in line for line in lines)
     assert github_report([], SUMMARY) == ""
+
+
+def test_rules_text() -> None:
+    lines = rules_text(list_rules()).splitlines()
+    assert len(lines) == len(list_rules())
+    assert lines[0].startswith("GP301  error    schema-violation")
+    assert lines[0].endswith("A rendered manifest breaks the schema of its kind.")
