@@ -1,4 +1,9 @@
-"""cel-go leniencies that Kubernetes and Kyverno policies rely on, applied to the source text.
+"""Source rewrites that make cel-cpp evaluate Kubernetes CEL as cel-go does.
+
+``indexOf`` / ``lastIndexOf``: Kubernetes has them for strings (strings extension) and for
+lists (lists library). cel-cpp's strings extension declares the string ones and refuses a
+second declaration, so every ``.indexOf(`` / ``.lastIndexOf(`` call is renamed to
+:data:`INDEX_OF` / :data:`LAST_INDEX_OF`, which :mod:`.library` implements for both.
 
 ``E.orValue(D)`` where ``E`` is not an optional value: cel-go's planner evaluates
 ``orValue`` specially and returns ``E`` unchanged when it is not an optional
@@ -23,6 +28,10 @@ _TOKEN = re.compile(
     r"|(?P<op>.)",
     re.DOTALL,
 )
+#: Names the ``indexOf`` / ``lastIndexOf`` member calls are renamed to.
+INDEX_OF = "gitopspolIndexOf"
+LAST_INDEX_OF = "gitopspolLastIndexOf"
+_RENAMES = {"indexOf": INDEX_OF, "lastIndexOf": LAST_INDEX_OF}
 _OPTIONAL_CALLS = frozenset({"or", "optMap", "optFlatMap", "first", "last"})
 _OPEN = {")": "(", "]": "["}
 
@@ -114,13 +123,19 @@ class _Source:
 
 def go_compat(text: str) -> str:
     """Rewrite ``text`` for cel-go compatibility (see the module docstring)."""
-    if "orValue" not in text:
+    if "orValue" not in text and "ndexOf" not in text:
         return text
     src = _Source(text)
     toks = src.toks
     spans: list[tuple[int, int]] = []
+    renames: list[tuple[int, int, str]] = []
     for i in range(1, len(toks) - 1):
-        if toks[i][1] != "orValue" or toks[i - 1][1] != "." or toks[i + 1][1] != "(":
+        if toks[i - 1][1] != "." or toks[i + 1][1] != "(" or toks[i][0] != "id":
+            continue
+        if toks[i][1] in _RENAMES:
+            renames.append((toks[i][2], toks[i][3], _RENAMES[toks[i][1]]))
+            continue
+        if toks[i][1] != "orValue":
             continue
         if src.optional_receiver(i - 2):
             continue
@@ -128,16 +143,18 @@ def go_compat(text: str) -> str:
         if end < 0:
             continue
         spans.append((toks[i - 1][2], toks[end][3]))
-    # Drop spans inside another span (removed with it), then cut from the right.
-    kept: list[tuple[int, int]] = []
+    # Drop spans inside another span (removed with it) and renames inside removed spans.
+    edits: list[tuple[int, int, str]] = []
     for start, end in sorted(spans, key=lambda span: (span[0], -span[1])):
-        if kept and end <= kept[-1][1]:
+        if edits and end <= edits[-1][1]:
             continue
-        kept.append((start, end))
+        edits.append((start, end, ""))
+    edits.extend(r for r in renames if not any(s <= r[0] < e for s, e, _ in edits))
     parts = []
     last = 0
-    for start, end in kept:
+    for start, end, replacement in sorted(edits):
         parts.append(text[last:start])
+        parts.append(replacement)
         last = end
     parts.append(text[last:])
     return "".join(parts)

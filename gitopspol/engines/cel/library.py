@@ -4,7 +4,8 @@
 extensions (``a.?b.orValue(x)``, ``split``, ``join``, ``format``, ``lowerAscii`` ...). This
 module adds what Kubernetes and Kyverno policies use beyond that:
 
-* lists (Kubernetes ``lists`` library): ``sum``, ``min``, ``max``, ``isSorted``;
+* lists (Kubernetes ``lists`` library): ``sum``, ``min``, ``max``, ``isSorted``, ``indexOf``,
+  ``lastIndexOf`` (one implementation for strings and lists, see :mod:`.compat`);
 * regex: ``find``, ``findAll`` (RE2 semantics, through ``google-re2``);
 * quantity: ``quantity``, ``isQuantity`` and the ``Quantity`` methods;
 * url: ``url``, ``isURL``, ``getScheme``, ``getHost``, ``getHostname``, ``getPort``,
@@ -20,9 +21,8 @@ CEL map with one marker key (``"@quantity": "1Gi"``). Their methods are overload
 Kyverno's ``resource`` and ``image`` variables are maps too: they carry the mock data of the
 suite's ``context.yaml``, so evaluation needs no global state and stays thread-safe.
 
-Not available (the runtime refuses a second ``indexOf``/``lastIndexOf`` next to the strings
-extension): the list overloads of ``indexOf`` and ``lastIndexOf``; ``authorizer`` checks;
-Kyverno ``http`` (gitopspol never reaches the network) and ``globalContext``.
+Not available: ``authorizer`` checks; Kyverno ``http`` (gitopspol never reaches the
+network) and ``globalContext``.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
+from gitopspol.engines.cel import compat
 from gitopspol.engines.cel.kinds import resource_for_kind
 
 QUANTITY = "@quantity"
@@ -235,6 +236,33 @@ def _list_max(items: list[Any]) -> Any:
     return max(items)
 
 
+def _cel_equal(a: Any, b: Any) -> bool:
+    """CEL equality: numbers compare across int/double, a bool never equals a number."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    return bool(a == b)
+
+
+def _index_of(target: Any, item: Any, offset: int | None = None) -> int:
+    """``indexOf`` of the strings extension and of the Kubernetes lists library, in one."""
+    if isinstance(target, str):
+        if offset is not None and not 0 <= offset <= len(target):
+            raise ValueError(f"index out of range: {offset}")
+        return target.find(item, offset or 0)
+    return next((i for i, x in enumerate(target) if _cel_equal(x, item)), -1)
+
+
+def _last_index_of(target: Any, item: Any, offset: int | None = None) -> int:
+    if isinstance(target, str):
+        if offset is None:
+            return target.rfind(item)
+        if not 0 <= offset <= len(target):
+            raise ValueError(f"index out of range: {offset}")
+        return target.rfind(item, 0, offset + len(item))
+    found = [i for i, x in enumerate(target) if _cel_equal(x, item)]
+    return found[-1] if found else -1
+
+
 def _is_sorted(items: list[Any]) -> bool:
     return all(a <= b for a, b in itertools.pairwise(items))
 
@@ -377,6 +405,18 @@ def function_decls(cel: Any) -> list[Any]:
     S, INT, B, D = T.STRING, T.INT, T.BOOL, T.DYN
     M = T.Map(T.STRING, T.DYN)
     L = T.List(T.DYN)
+    # A dyn parameter does not match concrete runtime values: one overload per kind.
+    elements = [
+        ("int", INT),
+        ("uint", T.UINT),
+        ("double", T.DOUBLE),
+        ("string", S),
+        ("bool", B),
+        ("bytes", T.BYTES),
+        ("null", T.NULL),
+        ("map", M),
+        ("list", L),
+    ]
 
     def fn(name: str, *overloads: tuple[str, Any, list[Any], bool, Callable[..., Any]]) -> Any:
         return cel.FunctionDecl(
@@ -399,6 +439,20 @@ def function_decls(cel: Any) -> list[Any]:
         member("min", D, [L], _list_min),
         member("max", D, [L], _list_max),
         member("isSorted", B, [L], _is_sorted),
+        # indexOf/lastIndexOf for strings and lists: the source is rewritten to these names
+        # (see compat.py), since the runtime refuses a second "indexOf" declaration.
+        fn(
+            compat.INDEX_OF,
+            ("gp_index_of_s", INT, [S, S], True, _index_of),
+            ("gp_index_of_s_offset", INT, [S, S, INT], True, _index_of),
+            *[(f"gp_index_of_l_{n}", INT, [L, t], True, _index_of) for n, t in elements],
+        ),
+        fn(
+            compat.LAST_INDEX_OF,
+            ("gp_last_index_of_s", INT, [S, S], True, _last_index_of),
+            ("gp_last_index_of_s_offset", INT, [S, S, INT], True, _last_index_of),
+            *[(f"gp_last_index_of_l_{n}", INT, [L, t], True, _last_index_of) for n, t in elements],
+        ),
         # regex
         member("find", S, [S, S], _find),
         fn(

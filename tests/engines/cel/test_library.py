@@ -27,10 +27,26 @@ def ev(expr: str, **activation: Any) -> Any:
         ("[1, 2, 2].isSorted()", True),
         ("['b', 'a'].isSorted()", False),
         ("[].sum()", 0),
+        ("[1, 2, 3, 2].indexOf(2)", 1),
+        ("[1, 2, 3, 2].lastIndexOf(2)", 3),
+        ("['a', 'b'].indexOf('z')", -1),
+        ("[1, true].indexOf(true)", 1),
+        ("[{'a': 1}, [2]].indexOf([2])", 1),
+        ("'abcabc'.indexOf('c')", 2),
+        ("'abcabc'.indexOf('c', 3)", 5),
+        ("'abcabc'.lastIndexOf('b')", 4),
+        ("'abcabc'.lastIndexOf('b', 3)", 1),
+        ("'héllo'.indexOf('l')", 2),
+        ("object.l.indexOf('b') + 'xbx'.indexOf('b')", 2),
     ],
 )
 def test_lists(expr: str, expected: Any) -> None:
-    assert ev(expr) == expected
+    assert ev(expr, object={"l": ["a", "b"]}) == expected
+
+
+def test_string_index_out_of_range() -> None:
+    with pytest.raises(PolicyError, match="index out of range: 5"):
+        ev("'abc'.indexOf('c', 5)")
 
 
 def test_lists_min_of_empty_is_an_error() -> None:

@@ -60,6 +60,10 @@ def test_go_compat_or_value_on_plain_values() -> None:
     assert go_compat("'x.orValue(1)'") == "'x.orValue(1)'"
     assert go_compat("m[?'k'].orValue(1)") == "m[?'k'].orValue(1)"
     assert go_compat("f(a).orValue(1)") == "f(a)"
+    assert go_compat("l.indexOf(x) + 'a.indexOf(b)'.size()") == (
+        "l.gitopspolIndexOf(x) + 'a.indexOf(b)'.size()"
+    )
+    assert go_compat("a.b.orValue(c.indexOf(1))") == "a.b"
 
 
 def test_compile_error_names_expression_and_position() -> None:
