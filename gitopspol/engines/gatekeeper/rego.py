@@ -146,9 +146,12 @@ def compile_modules(
             raise
         failure = parse_failure(exc)
         raise PolicyError(failure.message, failure.module, failure.line) from None
-    recursive = find_recursive_function(json.loads(engine.get_ast_as_json()))
+    modules = json.loads(engine.get_ast_as_json())
+    recursive = find_recursive_function(modules)
     if recursive is not None:
         raise PolicyError(f"function {recursive[0]} is recursive", recursive[1], recursive[2])
+    if not any(_rule_name(rule) == "violation" for rule in modules[0]["ast"].get("rules") or []):
+        raise PolicyError("missing required rule: violation", f"{name}.rego", 1)
     return RegoProgram(engine, f"{package}.violation")
 
 
@@ -169,6 +172,14 @@ def _ref_path(node: Any) -> list[str] | None:
             return None
         return [*head, index["String"]["value"]]
     return None
+
+
+def _rule_name(rule: Mapping[str, Any]) -> str:
+    """The first name of a rule's head (``violation`` for ``violation[x] {...}``)."""
+    if "Spec" in rule:
+        head: dict[str, Any] = next(iter(rule["Spec"]["head"].values()), {})
+        return (_ref_path(head.get("refr")) or [""])[0]
+    return (_ref_path((rule.get("Default") or {}).get("refr")) or [""])[0]
 
 
 def _calls(node: Any) -> list[list[str]]:

@@ -102,6 +102,10 @@ def parse_template(doc: Any) -> Template:
     kind = str(_mapping(crd.get("names"), "spec.crd.spec.names").get("kind") or "")
     if not name or not kind:
         raise PolicyError("ConstraintTemplate needs metadata.name and spec.crd.spec.names.kind")
+    if name != kind.lower():  # Gatekeeper refuses such templates
+        raise PolicyError(
+            f"ConstraintTemplate name {name!r} must be {kind.lower()!r}, its kind in lowercase"
+        )
     validation = _mapping(crd.get("validation"), "spec.crd.spec.validation")
     schema = validation.get("openAPIV3Schema")
     targets = spec.get("targets") or []

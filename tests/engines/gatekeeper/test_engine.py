@@ -338,3 +338,10 @@ def test_cel_params_is_the_constraint() -> None:
     }
     [result] = evaluate([_template(None, cel=source)], [_constraint()], _pod())
     assert result.message == "constraint need-owner wants owner"
+
+
+def test_template_name_must_be_the_lowercase_kind() -> None:
+    template = _template()
+    template["metadata"]["name"] = "requiredlabels"
+    with pytest.raises(PolicyError, match="must be 'k8srequiredlabels', its kind in lowercase"):
+        evaluate([template], [_constraint()], _pod())

@@ -153,3 +153,8 @@ def test_deep_bracket_nesting_is_refused_quickly() -> None:
         compile_modules(source)
     assert (info.value.file, info.value.line) == ("template.rego", 3)
     assert compile_modules('package p\nviolation[{"msg": "x"}] { x := [[[[1]]]] }\n')
+
+
+def test_a_template_needs_a_violation_rule() -> None:
+    with pytest.raises(PolicyError, match="missing required rule: violation"):
+        compile_modules("package p\ndefault allow = false\ndeny[m] { m := 1 }\n")
