@@ -179,10 +179,17 @@ def _empty_config() -> Config:
 
 
 class ResMap:
-    """Resources in accumulation order, with an index by current and previous names."""
+    """Resources in accumulation order, with cached indexes by id and by name.
+
+    The indexes are rebuilt lazily after :meth:`invalidate` (called whenever resources
+    are renamed, added or removed), so selecting a patch target costs a dict lookup instead
+    of kustomize's scan of every resource.
+    """
 
     def __init__(self, items: Iterable[Res] = ()) -> None:
         self.items: list[Res] = list(items)
+        self._keys: set[tuple[str, str, str, str, str]] | None = None
+        self._names: dict[str, list[Res]] | None = None
 
     def __iter__(self) -> Any:
         return iter(self.items)
@@ -190,28 +197,36 @@ class ResMap:
     def __len__(self) -> int:
         return len(self.items)
 
+    def invalidate(self) -> None:
+        """Forget the indexes (names or membership changed)."""
+        self._keys = None
+        self._names = None
+
     def by_name(self) -> dict[str, list[Res]]:
         """Resources by every name they had (original, intermediate and current)."""
-        index: dict[str, list[Res]] = {}
-        for res in self.items:
-            names = {res.name, *(p[1] for p in res.prev)}
-            for name in names:
-                index.setdefault(name, []).append(res)
-        return index
+        if self._names is None:
+            index: dict[str, list[Res]] = {}
+            for res in self.items:
+                for name in {res.name, *(p[1] for p in res.prev)}:
+                    index.setdefault(name, []).append(res)
+            self._names = index
+        return self._names
 
-    def append(self, res: Res, where: tuple[str | None, int | None]) -> None:
-        """Append, refusing a second resource with the same current id."""
-        key = _cur_key(res)
-        for other in self.items:
-            if _cur_key(other) == key:
-                raise RenderError(
-                    f"may not add resource with an already registered id: {_id_text(res)}", *where
-                )
+    def remove(self, res: Res) -> None:
+        """Drop a resource (a ``$patch: delete``)."""
+        self.items = [r for r in self.items if r is not res]
+        self.invalidate()
+
+    def add(self, res: Res) -> None:
+        """Append without an id check (generators check themselves)."""
         self.items.append(res)
+        self.invalidate()
 
     def extend(self, other: Iterable[Res], where: tuple[str | None, int | None]) -> None:
-        """Append several resources (ids must be new)."""
-        seen = {_cur_key(r) for r in self.items}
+        """Append resources, refusing a second resource with an id already present."""
+        if self._keys is None:
+            self._keys = {_cur_key(r) for r in self.items}
+        seen = self._keys
         for res in other:
             key = _cur_key(res)
             if key in seen:
@@ -220,6 +235,7 @@ class ResMap:
                 )
             seen.add(key)
             self.items.append(res)
+        self._names = None
 
 
 @dataclass(slots=True)
@@ -286,6 +302,7 @@ class _Kustomization:
     path: Path
     text: str
     data: dict[str, Any]
+    lines: dict[tuple[str | int, ...], int] | None = None
 
     @property
     def dir(self) -> Path:
@@ -293,13 +310,41 @@ class _Kustomization:
 
     def where(self, *keys: str | int) -> tuple[str, int | None]:
         """(file, line) of a field of the kustomization, for error messages."""
-        if len(keys) == 1 and isinstance(keys[0], str):
-            # a top-level field: point at its key, the line a person edits
-            match = re.search(rf"^['\"]?{re.escape(keys[0])}['\"]?\s*:", self.text, re.MULTILINE)
-            if match is not None:
-                return str(self.path), self.text.count("\n", 0, match.start()) + 1
-        found = yamlio.locate(self.text, 0, keys)
-        return str(self.path), (found[0] if found else None)
+        if self.lines is None:
+            self.lines = _line_index(self.text)
+        line = self.lines.get(keys)
+        if line is None:
+            found = yamlio.locate(self.text, 0, keys)
+            line = found[0] if found else None
+        return str(self.path), line
+
+
+def _line_index(text: str, depth: int = 4) -> dict[tuple[str | int, ...], int]:
+    """Line of every key and list item down to ``depth`` levels (one compose per file)."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        root = yaml.compose(text, Loader=loader)
+    except yaml.YAMLError:
+        return {}
+    out: dict[tuple[str | int, ...], int] = {}
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(root, ())]
+    while stack:
+        node, path = stack.pop()
+        if len(path) >= depth:
+            continue
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                sub = (*path, str(key.value))
+                out[sub] = key.start_mark.line + 1
+                stack.append((value, sub))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                sub = (*path, index)
+                out[sub] = item.start_mark.line + 1
+                stack.append((item, sub))
+    return out
 
 
 class Renderer:
@@ -645,7 +690,7 @@ class Renderer:
                 raise RenderError(
                     f"may not add resource with an already registered id: {_id_text(res)}", *loc
                 )
-            acc.resources.items.append(res)
+            acc.resources.add(res)
             return
         if behavior not in ("merge", "replace"):
             raise RenderError(f"unknown generator behavior {behavior!r}", *loc)
@@ -679,6 +724,8 @@ class Renderer:
         rel = kust.path.name
 
         def mark(kind: str) -> None:
+            if "Patch" not in kind:  # patches invalidate the indexes themselves
+                acc.resources.invalidate()
             if record:
                 for res in acc.resources:
                     res.transformations.append((rel, kind))
@@ -840,7 +887,7 @@ class Renderer:
         ns = _effective_ns(group, kind, str(meta.get("namespace") or ""))
         candidates = [
             r
-            for r in acc.resources
+            for r in acc.resources.by_name().get(name, [])
             if r.group == group
             and r.version == version
             and any(
@@ -1084,9 +1131,7 @@ def _select(resources: ResMap, target: Any, loc: tuple[str, int | None]) -> list
     name = target.get("name")
     pool: Iterable[Res] = resources
     if isinstance(name, str) and re.fullmatch(r"[A-Za-z0-9._:-]+", name) and "." not in name:
-        pool = {id(r): r for r in resources.by_name().get(name, [])}.values()
-        order = {id(r): i for i, r in enumerate(resources)}
-        pool = sorted(pool, key=lambda r: order[id(r)])
+        pool = resources.by_name().get(name, [])  # in accumulation order
     out: list[Res] = []
     for res in pool:
         org = res.org_id()
@@ -1141,11 +1186,12 @@ def _apply_smp(
     allow_kind = bool(options.get("allowKindChange"))
     if allow_name or allow_kind:
         res.store_previous_id()
+        acc.resources.invalidate()
     patch = dict(patch)
     patch["apiVersion"] = api
     result = smp.strategic_merge(schema, res.data, patch, _recorder(res, origin))
     if result is smp.DELETE or not result:
-        acc.resources.items = [r for r in acc.resources.items if r is not res]
+        acc.resources.remove(res)
         return
     res.data = result
     res.data["apiVersion"] = api
