@@ -24,37 +24,70 @@ POD_CONTROLLERS = (
 ALL_CONTROLLERS = (*POD_CONTROLLERS, "CronJob")
 
 
-def _descriptions(rule: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    out: list[Mapping[str, Any]] = []
-    for key in ("match", "exclude"):
-        block = rule.get(key) or {}
-        filters = list(block.get("any") or []) + list(block.get("all") or [])
-        if block.get("resources"):
-            filters.append(block)
-        out.extend(f.get("resources") or {} for f in filters)
-    return out
+def _descriptions(rule: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    """The resource descriptions of a rule's ``match`` or ``exclude`` (any, all, legacy)."""
+    block = rule.get(key) or {}
+    if not isinstance(block, dict):
+        return []
+    filters = list(block.get("any") or []) + list(block.get("all") or [])
+    if block.get("resources"):
+        filters.append(block)
+    return [f.get("resources") or {} for f in filters if isinstance(f, dict)]
 
 
-def can_autogen(policy: Mapping[str, Any], rule: Mapping[str, Any]) -> bool:
-    """Whether upstream generates controller rules for ``rule``."""
-    if any("generate" in r for r in (policy.get("spec") or {}).get("rules") or []):
-        return False
-    mutate = rule.get("mutate") or {}
-    if mutate.get("patchesJson6902"):
-        return False
-    descs = _descriptions(rule)
-    match_kinds: list[str] = []
-    for desc in descs:
-        if desc.get("name") or desc.get("names") or desc.get("selector") or desc.get("annotations"):
+def _kind(selector: Any) -> str:
+    """The kind of a kind selector (``Pod``, ``v1/Pod``, ``apps/v1/Deployment``, ``Pod/exec``)."""
+    parts = str(selector).split("/")
+    if len(parts) > 1 and parts[-1][:1].islower():
+        parts = parts[:-1]  # subresource
+    return parts[-1]
+
+
+def _kinds(rule: Mapping[str, Any], key: str) -> list[str]:
+    return [_kind(k) for desc in _descriptions(rule, key) for k in desc.get("kinds") or []]
+
+
+def policy_can_autogen(policy: Mapping[str, Any]) -> bool:
+    """Upstream ``CanAutoGen``: a policy-wide gate.
+
+    Any rule with a generate block or JSON patches, or whose match/exclude use names,
+    selectors or annotations, or list Pod together with other kinds, turns auto-gen off
+    for the whole policy; at least one rule must match Pods.
+    """
+    needed = False
+    for rule in (policy.get("spec") or {}).get("rules") or []:
+        if not isinstance(rule, dict):
+            continue
+        mutate = rule.get("mutate") or {}
+        foreach = mutate.get("foreach") or [] if isinstance(mutate, dict) else []
+        if (
+            rule.get("generate") is not None
+            or (isinstance(mutate, dict) and mutate.get("patchesJson6902"))
+            or any(isinstance(f, dict) and f.get("patchesJson6902") for f in foreach)
+        ):
             return False
-        kinds = [
-            str(k).rsplit("/", 1)[-1] if str(k).count("/") < 3 else str(k)
-            for k in desc.get("kinds") or []
-        ]
-        if len(kinds) > 1 and "Pod" in kinds:
-            return False
-        match_kinds.extend(kinds)
-    return bool(match_kinds) and all(k == "Pod" for k in match_kinds)
+        for key in ("match", "exclude"):
+            for desc in _descriptions(rule, key):
+                if (
+                    desc.get("name")
+                    or desc.get("names")
+                    or desc.get("selector")
+                    or desc.get("annotations")
+                ):
+                    return False
+                kinds = [_kind(k) for k in desc.get("kinds") or []]
+                if len(kinds) > 1 and "Pod" in kinds:
+                    return False
+                needed = needed or "Pod" in kinds
+    return needed
+
+
+def rule_can_autogen(rule: Mapping[str, Any]) -> bool:
+    """Upstream ``generateRuleForControllers``: match names Pod, exclude (if any kinds) too."""
+    if str(rule.get("name", "")).startswith("autogen-"):
+        return False
+    excluded = _kinds(rule, "exclude")
+    return "Pod" in _kinds(rule, "match") and (not excluded or "Pod" in excluded)
 
 
 def controllers(policy: Mapping[str, Any]) -> list[str]:
@@ -146,11 +179,11 @@ def expand_rules(policy: Mapping[str, Any]) -> list[dict[str, Any]]:
     rules = [dict(r) for r in (policy.get("spec") or {}).get("rules") or [] if isinstance(r, dict)]
     out = list(rules)
     wanted = controllers(policy)
-    if not wanted:
+    if not wanted or not policy_can_autogen(policy):
         return out
     plain = [k for k in wanted if k != "CronJob"]
     for rule in rules:
-        if not can_autogen(policy, rule):
+        if not rule_can_autogen(rule):
             continue
         name = str(rule.get("name", ""))
         if plain:

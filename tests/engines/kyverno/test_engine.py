@@ -394,3 +394,13 @@ spec:
     (result,) = evaluate([policy], AdmissionRequest(object=pod()))
     assert result.status is Status.ERROR
     assert "validate.podSecurity" in result.message
+
+
+def test_autogen_is_a_policy_wide_gate() -> None:
+    policy = copy.deepcopy(POLICY)
+    policy["spec"]["rules"][1]["match"]["any"][0]["resources"]["kinds"] = ["Deployment"]
+    names = [r["name"] for r in expand_rules(policy)]
+    assert names == ["no-latest", "no-host-pid", "autogen-no-latest", "autogen-cronjob-no-latest"]
+    # one rule selecting by name turns auto-gen off for every rule of the policy (CanAutoGen)
+    policy["spec"]["rules"][1]["match"]["any"][0]["resources"]["names"] = ["web"]
+    assert [r["name"] for r in expand_rules(policy)] == ["no-latest", "no-host-pid"]
