@@ -25,7 +25,11 @@ from gitopspol import yamlio
 from gitopspol.engines.admission import RuleResult, Status
 from gitopspol.engines.gatekeeper import GATOR_POINT, constraint_id, review_constraints
 from gitopspol.engines.gatekeeper.review import inventory, review_of_object
-from gitopspol.engines.gatekeeper.template import CompiledTemplate, compile_template
+from gitopspol.engines.gatekeeper.template import (
+    CompiledTemplate,
+    compile_template,
+    constraint_parameters,
+)
 from gitopspol.engines.suite import SuiteResult
 from gitopspol.errors import GitopspolError, InputError, PolicyError
 
@@ -120,6 +124,12 @@ def _review(obj: Mapping[str, Any], path: Path) -> dict[str, Any]:
     return request
 
 
+def _case_label(test: str, case: Any, index: int) -> str:
+    """``<test>/<case name>`` (``cases[i]`` for a case without a name)."""
+    name = case.get("name") if isinstance(case, Mapping) else None
+    return f"{test}/{name or f'cases[{index}]'}"
+
+
 def _relative(base: Path, value: Any, where: str) -> Path:
     if not isinstance(value, str) or not value:
         raise InputError(f"{where} must be a file path")
@@ -151,10 +161,10 @@ class _Suite:
 
     def fail_cases(self, test: Mapping[str, Any], name: str, cases: list[Any], detail: str) -> None:
         """One ``error`` result per case of a test that cannot run (one for a test without cases)."""
+        policy = str(test.get("constraint", ""))
         for index, case in enumerate(cases or [{}]):
-            label = (case or {}).get("name") or f"cases[{index}]"
-            policy = str(test.get("constraint", ""))
-            self.add(policy, None, f"{name}/{label}", "violations", "error", False, detail)
+            label = _case_label(name, case, index)
+            self.add(policy, None, label, "violations", "error", False, detail)
 
     def run(self, suite: Mapping[str, Any]) -> None:
         tests = suite.get("tests") or []
@@ -191,8 +201,8 @@ class _Suite:
             self.fail_cases(test, name, cases, detail)
             return
         if skip or test.get("skip"):
-            for case in cases:
-                self.add("", None, f"{name}/{(case or {}).get('name', '')}", "skip", "skip", True)
+            for index, case in enumerate(cases):
+                self.add("", None, _case_label(name, case, index), "skip", "skip", True)
             return
         try:
             compiled, constraint = self._load_test(test, name)
@@ -200,7 +210,7 @@ class _Suite:
             self.fail_cases(test, name, cases, exc.located())
             return
         policy, rule = constraint_id(constraint), compiled.template.name
-        parameters = (constraint.get("spec") or {}).get("parameters")
+        parameters = constraint_parameters(constraint)
         if test.get("invalid"):
             try:
                 compiled.validate_parameters(policy, {} if parameters is None else parameters)
@@ -219,7 +229,7 @@ class _Suite:
             return
         seen: set[str] = set()
         for index, case in enumerate(cases):
-            label = f"{name}/{(case or {}).get('name') or f'cases[{index}]'}"
+            label = _case_label(name, case, index)
             if label in seen:  # case names may repeat within a test
                 label = f"{label}[{index}]"
             seen.add(label)

@@ -348,3 +348,14 @@ def test_delete_review_uses_old_object_and_empty_files_are_errors(tree: Path) ->
     assert 'no "object" or "oldObject"' in nothing.detail
     assert (empty.actual, empty.ok) == ("error", False)
     assert empty.detail == f"{tree / 'empty.yaml'}: defines no YAML objects"
+
+
+def test_malformed_cases_are_results(tree: Path) -> None:
+    (tree / "suite.yaml").write_text(
+        _suite("  - just-a-string\n  - name: a\n    object: two.yaml\n")
+    )
+    results = run_suite(tree / "suite.yaml")
+    assert [(r.resource, r.actual, r.ok) for r in results] == [
+        ("deny-image/cases[0]", "error", False),
+        ("deny-image/a", "error", False),
+    ]
