@@ -21,8 +21,9 @@ CEL map with one marker key (``"@quantity": "1Gi"``). Their methods are overload
 Kyverno's ``resource`` and ``image`` variables are maps too: they carry the mock data of the
 suite's ``context.yaml``, so evaluation needs no global state and stays thread-safe.
 
-Not available: ``authorizer`` checks; Kyverno ``http`` (gitopspol never reaches the
-network) and ``globalContext``.
+The Kubernetes ``authorizer`` is a stub: offline there is no RBAC, so every decision is
+``allowed() == false`` and ``errored() == true`` with a reason saying so. Not available:
+Kyverno ``http`` (gitopspol never reaches the network) and ``globalContext``.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ IP = "@ip"
 CIDR = "@cidr"
 IMAGE = "@image"
 #: Marker keys of the values this library builds; :func:`plain` turns them back into text.
-MARKERS = (QUANTITY, URL, IP, CIDR, IMAGE)
+MARKERS = (QUANTITY, URL, IP, CIDR, IMAGE, "@authz")
 
 # Kubernetes resource.Quantity grammar (apimachinery/pkg/api/resource/quantity.go).
 _QUANTITY_RE = re.compile(
@@ -395,6 +396,43 @@ def _parse_service_account(username: str) -> dict[str, str]:
     return {"Namespace": "", "Name": ""}
 
 
+# ---- Kubernetes authorizer (stub) ---------------------------------------------------------
+
+AUTHZ = "@authz"
+#: The ``authorizer`` variable: offline there is no RBAC to ask.
+AUTHORIZER: dict[str, Any] = {AUTHZ: {}}
+_NO_AUTHORIZER = "no authorizer: gitopspol evaluates offline, without the cluster's RBAC"
+
+
+def _authz_step(field: str) -> Callable[..., dict[str, Any]]:
+    def step(check: dict[str, Any], value: str, *more: str) -> dict[str, Any]:
+        if AUTHZ not in check:
+            raise ValueError(f"{field}() applies to authorizer checks")
+        return {AUTHZ: {**check[AUTHZ], field: value if not more else [value, *more]}}
+
+    return step
+
+
+def _authz_check(check: dict[str, Any], verb: str) -> dict[str, Any]:
+    if AUTHZ not in check:
+        raise ValueError("check() applies to authorizer checks")
+    return {AUTHZ: {**check[AUTHZ], "verb": verb, "decision": True}}
+
+
+def _authz_decision(part: str) -> Callable[[dict[str, Any]], Any]:
+    def get(decision: dict[str, Any]) -> Any:
+        if not (decision.get(AUTHZ) or {}).get("decision"):
+            raise ValueError(f"{part}() applies to an authorizer decision (call check() first)")
+        return {
+            "allowed": False,
+            "reason": _NO_AUTHORIZER,
+            "errored": True,
+            "error": _NO_AUTHORIZER,
+        }[part]
+
+    return get
+
+
 def _now() -> _dt.datetime:
     return _dt.datetime.now(_dt.UTC)
 
@@ -534,6 +572,19 @@ def function_decls(cel: Any) -> list[Any]:
         member("digest", S, [M], _image_part("digest")),
         member("identifier", S, [M], _image_part("identifier")),
         member("containsDigest", B, [M], _image_part("containsDigest")),
+        # Kubernetes authorizer: a stub whose decisions are "not allowed" and "errored"
+        member("serviceAccount", M, [M, S, S], _authz_step("serviceAccount")),
+        member("group", M, [M, S], _authz_step("group")),
+        member("resource", M, [M, S], _authz_step("resource")),
+        member("subresource", M, [M, S], _authz_step("subresource")),
+        member("namespace", M, [M, S], _authz_step("namespace")),
+        member("name", M, [M, S], _authz_step("name")),
+        member("path", M, [M, S], _authz_step("path")),
+        member("check", M, [M, S], _authz_check),
+        member("allowed", B, [M], _authz_decision("allowed")),
+        member("reason", S, [M], _authz_decision("reason")),
+        member("errored", B, [M], _authz_decision("errored")),
+        member("error", S, [M], _authz_decision("error")),
         # Kyverno
         member("Get", D, [M, S, S, S, S], _resource_get),
         member("List", D, [M, S, S, S], _resource_list),

@@ -35,7 +35,13 @@ DEFAULT_VARIABLES: tuple[str, ...] = (
     "image",
 )
 #: Variables whose value is a map carrying context data (Kyverno ``resource``, ``image``).
-_MAP_VARIABLES = frozenset({"resource", "image"})
+#: Their values when the activation does not give them: nothing to look up, no RBAC.
+_MAP_DEFAULTS: dict[str, Any] = {
+    "resource": {library.RESOURCES: []},
+    "image": {library.IMAGES: {}},
+    "authorizer": library.AUTHORIZER,
+}
+_MAP_VARIABLES = frozenset(_MAP_DEFAULTS)
 #: Longest expression text accepted (Kubernetes limits validation expressions to 5 KiB).
 MAX_EXPRESSION_CHARS = 64 * 1024
 
@@ -86,7 +92,8 @@ class Program:
     def evaluate(self, activation: Mapping[str, Any]) -> Any:
         """Evaluate on ``activation`` (variable name -> plain data); return plain data.
 
-        Variables that are declared but absent from ``activation`` are bound to null.
+        Variables that are declared but absent from ``activation`` are bound to null
+        (``resource`` and ``image`` to empty lookups, ``authorizer`` to the offline stub).
         Raises PolicyError naming the expression when evaluation fails (missing key, no
         matching overload, cost limit ...).
         """
@@ -99,6 +106,9 @@ class Program:
         so that a duration stays a duration.
         """
         data = {name: activation.get(name) for name in self.variables}
+        for name in _MAP_VARIABLES.intersection(self.variables):
+            if data[name] is None:
+                data[name] = _MAP_DEFAULTS[name]
         try:
             # An Activation converts values on access: much faster than eval(data=...),
             # which converts every variable up front.

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from gitopspol.engines.admission import Action, AdmissionRequest, RuleResult, Status
-from gitopspol.engines.cel import DEFAULT_VARIABLES, compile_program
+from gitopspol.engines.cel import DEFAULT_VARIABLES, compile_program, library
 from gitopspol.engines.cel.kinds import resource_for_kind
 from gitopspol.engines.vpol.autogen import autogen_controllers, autogen_spec
 from gitopspol.engines.vpol.context import CelContext
@@ -68,7 +68,7 @@ def _activation(
         "params": params,
         "namespaceObject": request.namespace_object,
         "variables": {},
-        "authorizer": None,
+        "authorizer": library.AUTHORIZER,
     }
     data.update((context or CelContext()).activation())
     return data

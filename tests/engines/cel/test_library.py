@@ -258,3 +258,25 @@ def test_image_function_and_image_variable_coexist() -> None:
     act = CONTEXT.activation()
     expr = "image('ghcr.io/acme/app:1.0').tag() == '1.0' && has(image.GetMetadata('ghcr.io/acme/app:1.0').config)"
     assert compile_program(expr).evaluate(act) is True
+
+
+def test_authorizer_stub_denies_and_says_why() -> None:
+    check = (
+        "authorizer.group('apps').resource('deployments').namespace('ns').name('x').check('create')"
+    )
+    assert ev(check + ".allowed()") is False
+    assert ev(check + ".errored()") is True
+    assert "offline" in ev(check + ".reason()")
+    assert "offline" in ev(
+        "authorizer.serviceAccount('ns', 'sa').path('/metrics').check('get').error()"
+    )
+    with pytest.raises(PolicyError, match=r"call check\(\) first"):
+        ev("authorizer.group('').allowed()")
+
+
+def test_lookups_without_context_find_nothing() -> None:
+    assert ev("resource.List('v1', 'configmaps', 'default').items") == []
+    with pytest.raises(PolicyError, match="not found"):
+        ev("resource.Get('v1', 'configmaps', 'default', 'x')")
+    with pytest.raises(PolicyError, match="no data in the context"):
+        ev("image.GetMetadata('nginx')")
