@@ -199,12 +199,31 @@ def _explain(error: ValidationError) -> Iterator[tuple[Path, str]]:
         yield path, f"unsupported value {_short(value)}: must be one of {allowed}"
     elif keyword == "const":
         yield path, f"must be {json.dumps(expected)}, not {_short(value)}"
+    elif keyword in ("pattern", "maxLength", "minLength"):
+        yield _invalid_text(error, path, keyword, expected, value)
     elif keyword == "uniqueItems":
         yield path, "has duplicate items (the list is a set)"
     elif keyword == "not":
         yield path, "is a combination of fields that is not allowed here"
     else:
         yield path, _first_line(error)
+
+
+def _invalid_text(
+    error: ValidationError, path: Path, keyword: str, expected: Any, value: Any
+) -> tuple[Path, str]:
+    """A string that breaks a pattern or length; a bad mapping key is reported at the key."""
+    what = "value"
+    if "propertyNames" in error.schema_path:
+        path, what = (*path, value), "key"
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if "x-gitopspol-expect" in schema:
+        rule = f"must be {schema['x-gitopspol-expect']}"
+    elif keyword == "pattern":
+        rule = f"must match {expected}"
+    else:
+        rule = f"{'at most' if keyword == 'maxLength' else 'at least'} {expected} characters"
+    return path, f"invalid {what} {_short(value)}: {rule}"
 
 
 def _drop_nulls(value: Any) -> Any:

@@ -348,3 +348,31 @@ def test_odd_documents_give_problems_not_exceptions(data: Any) -> None:
     found = validate_manifest(data)
     assert found
     assert all(p.status is ProblemStatus.INVALID for p in found)
+
+
+def test_object_meta_names_and_labels() -> None:
+    ns = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": "Prd_1",
+            "labels": {"bad key!": "x", "team": "has space", "a.b/c": "ok"},
+        },
+    }
+    assert problems(ns) == [
+        (
+            "metadata.labels.bad key!",
+            "invalid key \"bad key!\": must be an optional DNS prefix and '/', then at most 63 "
+            "characters of A-Z, a-z, 0-9, '-', '_' and '.'",
+        ),
+        (
+            "metadata.labels.team",
+            "invalid value \"has space\": must be at most 63 characters of A-Z, a-z, 0-9, '-', '_' "
+            "and '.', starting and ending alphanumeric",
+        ),
+        (
+            "metadata.name",
+            "invalid value \"Prd_1\": must be a lowercase RFC 1123 subdomain (a-z, 0-9, '-' and '.', "
+            "at most 253 characters)",
+        ),
+    ]
