@@ -1,0 +1,357 @@
+"""A waPC host on wasmtime: run a Kubewarden policy module offline, bounded in time and memory.
+
+Kubewarden policies are WebAssembly modules that speak waPC, the protocol of
+``wapc-rs`` (https://github.com/wapc/wapc-rs) which Kubewarden's ``policy-evaluator`` uses.
+The host writes nothing into guest memory on its own; the guest pulls and pushes:
+
+1. the host calls the guest export ``__guest_call(operation_len, payload_len) -> i32``;
+2. the guest allocates buffers and calls the import ``wapc.__guest_request(op_ptr, ptr)``,
+   and the host copies the operation name and the payload there;
+3. the guest answers with ``wapc.__guest_response(ptr, len)`` or ``wapc.__guest_error(ptr,
+   len)`` and returns 1 (success) or 0 (failure). As in ``wapc::WapcHost::call``, a return of
+   0 is an error (the guest error, or "no error message set"), and a return of 1 without a
+   response is an error too.
+
+The guest may call the host with ``wapc.__host_call(binding, namespace, operation, payload)``;
+the host keeps a response (``__host_response_len`` / ``__host_response``) or an error
+(``__host_error_len`` / ``__host_error``) and returns 1 or 0. Kubewarden's host capabilities
+(Kubernetes lookups, OCI manifests, sigstore, DNS) need the network or a cluster, so this host
+answers every host call with the error "not available offline". ``__console_log`` lines are
+kept on the module (:attr:`WapcModule.logs`).
+
+Each call runs in a fresh store and instance, as policy-evaluator rehydrates one per
+evaluation: a call cannot see state left by an earlier one, and a trapped instance is never
+reused. Calls are bounded by wasmtime fuel (instructions, deterministic), an epoch deadline
+(wall-clock time) and a store memory limit; exceeding one raises
+:class:`~gitopspol.errors.PolicyError`. Before the call the optional start functions
+``_start`` (TinyGo) and ``wapc_init`` run, in that order, as ``wapc-rs`` does. Modules are
+compiled once per process and cached by the SHA-256 of their bytes. ``wasmtime`` is imported
+lazily: it is the optional ``kubewarden`` extra.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gitopspol.errors import InputError, PolicyError
+
+if TYPE_CHECKING:
+    import wasmtime
+
+#: Largest module file read (Kubewarden policies are typically 1-10 MB).
+MAX_MODULE_BYTES = 64 * 1024 * 1024
+#: Default instruction budget of one call (a JSON-parsing policy uses a few million).
+DEFAULT_FUEL = 1_000_000_000
+#: Default wall-clock bound of one call, in seconds (policy-server's default is 2).
+DEFAULT_TIMEOUT = 2.0
+#: Default bound of a module's linear memory, in bytes.
+DEFAULT_MEMORY_LIMIT = 256 * 1024 * 1024
+#: Largest guest response or console line accepted, in bytes.
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+#: Lines of console output kept per module.
+MAX_LOG_LINES = 1000
+
+_HOST = "wapc"
+_STARTS = ("_start", "wapc_init")
+_PAGE = 65536
+#: Compiled modules by digest: (engine, module, the lock that serialises its calls).
+_CACHE: dict[str, tuple[wasmtime.Engine, wasmtime.Module, threading.Lock]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def wasmtime_available() -> bool:
+    """Whether the optional ``wasmtime`` package can be imported."""
+    try:
+        import wasmtime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@dataclass(slots=True)
+class _CallState:
+    """What one guest call exchanges with the host (``wapc::ModuleState``)."""
+
+    operation: bytes
+    payload: bytes
+    response: bytes | None = None
+    error: str | None = None
+    host_response: bytes | None = None
+    host_error: str | None = None
+    logs: list[str] = field(default_factory=list)
+
+
+def _memory(caller: wasmtime.Caller) -> wasmtime.Memory:
+    import wasmtime
+
+    memory = caller.get("memory")
+    if not isinstance(memory, wasmtime.Memory):
+        raise PolicyError("the policy module does not export its memory as 'memory'")
+    return memory
+
+
+def _read(caller: wasmtime.Caller, ptr: int, length: int) -> bytes:
+    memory = _memory(caller)
+    size = memory.data_len(caller)
+    if ptr < 0 or length < 0 or length > MAX_MESSAGE_BYTES or ptr + length > size:
+        raise PolicyError(
+            f"guest passed a buffer outside its memory (offset {ptr}, {length} bytes)"
+        )
+    return bytes(memory.read(caller, ptr, ptr + length))
+
+
+def _write(caller: wasmtime.Caller, ptr: int, data: bytes) -> None:
+    if not data:
+        return
+    memory = _memory(caller)
+    if ptr < 0 or ptr + len(data) > memory.data_len(caller):
+        raise PolicyError(f"guest asked for {len(data)} bytes at offset {ptr}, outside its memory")
+    memory.write(caller, data, ptr)
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+def _host_functions(state: _CallState) -> dict[str, tuple[int, int, Callable[..., Any]]]:
+    """The waPC imports: name -> (parameter count, result count, implementation)."""
+
+    def guest_request(caller: wasmtime.Caller, op_ptr: int, ptr: int) -> None:
+        _write(caller, ptr, state.payload)
+        _write(caller, op_ptr, state.operation)
+
+    def guest_response(caller: wasmtime.Caller, ptr: int, length: int) -> None:
+        state.response = _read(caller, ptr, length)
+
+    def guest_error(caller: wasmtime.Caller, ptr: int, length: int) -> None:
+        state.error = _text(_read(caller, ptr, length))
+
+    def host_call(caller: wasmtime.Caller, *args: int) -> int:
+        binding, namespace, operation = (
+            _text(_read(caller, args[i], args[i + 1])) for i in (0, 2, 4)
+        )
+        # No network, no cluster: every capability is refused, with what was asked.
+        state.host_response = None
+        state.host_error = (
+            f"host capability {binding}/{namespace}/{operation} is not available offline"
+        )
+        return 0
+
+    def host_response_len(caller: wasmtime.Caller) -> int:
+        return len(state.host_response or b"")
+
+    def host_response(caller: wasmtime.Caller, ptr: int) -> None:
+        _write(caller, ptr, state.host_response or b"")
+
+    def host_error_len(caller: wasmtime.Caller) -> int:
+        return len((state.host_error or "").encode())
+
+    def host_error(caller: wasmtime.Caller, ptr: int) -> None:
+        _write(caller, ptr, (state.host_error or "").encode())
+
+    def console_log(caller: wasmtime.Caller, ptr: int, length: int) -> None:
+        if len(state.logs) < MAX_LOG_LINES:
+            state.logs.append(_text(_read(caller, ptr, length)))
+
+    return {
+        "__guest_request": (2, 0, guest_request),
+        "__guest_response": (2, 0, guest_response),
+        "__guest_error": (2, 0, guest_error),
+        "__host_call": (8, 1, host_call),
+        "__host_response_len": (0, 1, host_response_len),
+        "__host_response": (1, 0, host_response),
+        "__host_error_len": (0, 1, host_error_len),
+        "__host_error": (1, 0, host_error),
+        "__console_log": (2, 0, console_log),
+    }
+
+
+class WapcModule:
+    """A compiled waPC policy module. Build it with :meth:`load` or :meth:`from_bytes`."""
+
+    __slots__ = ("_engine", "_lock", "_module", "digest", "logs", "source")
+
+    def __init__(
+        self,
+        compiled: tuple[wasmtime.Engine, wasmtime.Module, threading.Lock],
+        source: str,
+        digest: str,
+    ) -> None:
+        self._engine, self._module, self._lock = compiled
+        #: Where the module came from (a path, or a label for in-memory modules).
+        self.source = source
+        #: ``sha256:<hex>`` of the module bytes.
+        self.digest = digest
+        #: ``__console_log`` lines of the latest call.
+        self.logs: tuple[str, ...] = ()
+
+    @classmethod
+    def load(cls, path: str | Path) -> WapcModule:
+        """Compile the module at ``path`` (binary ``.wasm`` or WebAssembly text), cached.
+
+        Raises InputError when the file cannot be read, PolicyError when it is not a valid
+        waPC module, ImportError when ``wasmtime`` is not installed.
+        """
+        p = Path(path)
+        try:
+            if p.stat().st_size > MAX_MODULE_BYTES:
+                raise InputError(f"module is larger than {MAX_MODULE_BYTES} bytes", p)
+            data = p.read_bytes()
+        except FileNotFoundError:
+            raise InputError("no such policy module", p) from None
+        except IsADirectoryError:
+            raise InputError("is a directory, expected a policy module", p) from None
+        except PermissionError:
+            raise InputError("permission denied", p) from None
+        return cls.from_bytes(data, source=str(p))
+
+    @classmethod
+    def from_bytes(cls, data: bytes | str, *, source: str = "<module>") -> WapcModule:
+        """Compile a module from its bytes (or WebAssembly text), cached by content hash."""
+        import wasmtime
+
+        raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+        with _CACHE_LOCK:
+            compiled = _CACHE.get(digest)
+        if compiled is None:
+            config = wasmtime.Config()
+            config.consume_fuel = True
+            config.epoch_interruption = True
+            # One engine per module: a call's epoch deadline must not interrupt another module.
+            engine = wasmtime.Engine(config)
+            try:
+                module = wasmtime.Module(engine, raw)
+            except wasmtime.WasmtimeError as exc:
+                raise PolicyError(
+                    f"not a valid WebAssembly module: {_reason(exc)}", source
+                ) from None
+            if "__guest_call" not in {export.name for export in module.exports}:
+                raise PolicyError("not a waPC module: it does not export '__guest_call'", source)
+            with _CACHE_LOCK:
+                compiled = _CACHE.setdefault(digest, (engine, module, threading.Lock()))
+        return cls(compiled, source, digest)
+
+    def call(
+        self,
+        operation: str,
+        payload: bytes,
+        *,
+        fuel: int | None = DEFAULT_FUEL,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        memory_limit: int = DEFAULT_MEMORY_LIMIT,
+    ) -> bytes:
+        """Invoke ``operation`` with ``payload`` and return the guest's response bytes.
+
+        ``fuel`` bounds the instructions run (None: unbounded), ``timeout`` the wall-clock
+        seconds (None: unbounded), ``memory_limit`` the bytes of linear memory. Raises
+        PolicyError, naming the module, when the guest reports an error, traps, runs out
+        of fuel or time, or needs more memory than allowed. Calls on one module are
+        serialised (a wasm instance is single-threaded).
+        """
+        with self._lock:
+            state = _CallState(operation.encode("utf-8"), bytes(payload))
+            try:
+                return self._call(state, fuel, timeout, memory_limit)
+            finally:
+                self.logs = tuple(state.logs)
+
+    def _call(
+        self, state: _CallState, fuel: int | None, timeout: float | None, memory_limit: int
+    ) -> bytes:
+        import wasmtime
+
+        store = wasmtime.Store(self._engine)
+        store.set_limits(memory_size=memory_limit)
+        # Fuel is always consumed (the engine is configured for it): "unbounded" is the max.
+        store.set_fuel(fuel if fuel is not None else 2**63 - 1)
+        store.set_epoch_deadline(1 if timeout is not None else 2**63 - 1)
+        linker = wasmtime.Linker(self._engine)
+        i32 = wasmtime.ValType.i32()
+        for name, (params, results, impl) in _host_functions(state).items():
+            kind = wasmtime.FuncType([i32] * params, [i32] * results)
+            linker.define_func(_HOST, name, kind, impl, access_caller=True)
+        timer = threading.Timer(timeout, self._engine.increment_epoch) if timeout else None
+        if timer is not None:
+            timer.daemon = True
+            timer.start()
+        instance: wasmtime.Instance | None = None
+        try:
+            instance = linker.instantiate(store, self._module)
+            exports = instance.exports(store)
+            for start in _STARTS:
+                func = exports.get(start)
+                if isinstance(func, wasmtime.Func):
+                    func(store)
+            guest_call = exports["__guest_call"]
+            if not isinstance(guest_call, wasmtime.Func):
+                raise PolicyError("'__guest_call' is not a function", self.source)
+            result = guest_call(store, len(state.operation), len(state.payload))
+        except PolicyError as exc:
+            raise PolicyError(f"policy module: {exc.message}", self.source) from None
+        except wasmtime.Trap as exc:
+            raise self._trap_error(exc, store, instance, fuel, timeout, memory_limit) from None
+        except wasmtime.WasmtimeError as exc:
+            text = _reason(exc)
+            if "memory" in text and ("limit" in text or "minimum" in text):
+                text = f"memory limit of {memory_limit} bytes exceeded ({text})"
+            raise PolicyError(f"policy module cannot run: {text}", self.source) from None
+        finally:
+            if timer is not None:
+                timer.cancel()
+        if result == 0:
+            reason = state.error or "no error message set for call failure"
+            raise PolicyError(f"policy module error: {reason}", self.source)
+        if state.response is None:
+            reason = state.error or "no error message or response set for call success"
+            raise PolicyError(f"policy module error: {reason}", self.source)
+        return state.response
+
+    def _trap_error(
+        self,
+        trap: wasmtime.Trap,
+        store: wasmtime.Store,
+        instance: wasmtime.Instance | None,
+        fuel: int | None,
+        timeout: float | None,
+        memory_limit: int,
+    ) -> PolicyError:
+        import wasmtime
+
+        code = trap.trap_code
+        if code == wasmtime.TrapCode.OUT_OF_FUEL:
+            text = f"stopped after {fuel} instructions (fuel limit exceeded)"
+        elif code == wasmtime.TrapCode.INTERRUPT:
+            text = f"stopped after {timeout} seconds (time limit exceeded)"
+        else:
+            text = f"trapped: {_reason(trap)}"
+            used = self._memory_size(store, instance)
+            # A guest whose memory.grow fails (it returns -1 under the store limit)
+            # usually aborts; when its memory is then within a page of the limit, say so.
+            if used is not None and used + _PAGE > memory_limit:
+                text += f" (memory limit of {memory_limit} bytes exceeded: {used} bytes in use)"
+        return PolicyError(f"policy module {text}", self.source)
+
+    @staticmethod
+    def _memory_size(store: wasmtime.Store, instance: wasmtime.Instance | None) -> int | None:
+        import wasmtime
+
+        if instance is None:
+            return None
+        memory = instance.exports(store).get("memory")
+        return memory.data_len(store) if isinstance(memory, wasmtime.Memory) else None
+
+
+def _reason(exc: BaseException) -> str:
+    """The cause of a wasmtime error, without its wasm backtrace."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    if "Caused by:" in lines:
+        return lines[-1].removeprefix("wasm trap: ")
+    return lines[0]
