@@ -31,6 +31,49 @@ def wildcard_matches(pattern: str, candidate: str) -> bool:
     return pattern == candidate
 
 
+def _strings(value: Any, where: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise PolicyError(f"spec.match.{where} must be a list of strings")
+    return value
+
+
+def check_match(match: Mapping[str, Any]) -> None:
+    """Refuse a ``spec.match`` the Constraint CRD schema would refuse (wrong shapes)."""
+    kinds = match.get("kinds") or []
+    if not isinstance(kinds, list):
+        raise PolicyError("spec.match.kinds must be a list")
+    for index, entry in enumerate(kinds):
+        if not isinstance(entry, Mapping):
+            raise PolicyError(f"spec.match.kinds[{index}] must be a mapping")
+        _strings(entry.get("apiGroups"), f"kinds[{index}].apiGroups")
+        _strings(entry.get("kinds"), f"kinds[{index}].kinds")
+    _strings(match.get("namespaces"), "namespaces")
+    _strings(match.get("excludedNamespaces"), "excludedNamespaces")
+    for key in ("scope", "name"):
+        if not isinstance(match.get(key) or "", str):
+            raise PolicyError(f"spec.match.{key} must be a string")
+    for key in ("labelSelector", "namespaceSelector"):
+        selector = match.get(key)
+        if selector is None:
+            continue
+        if not isinstance(selector, Mapping) or not isinstance(
+            selector.get("matchLabels") or {}, Mapping
+        ):
+            raise PolicyError(f"spec.match.{key} must be a label selector")
+        expressions = selector.get("matchExpressions") or []
+        if not isinstance(expressions, list) or not all(
+            isinstance(e, Mapping) and isinstance(e.get("values") or [], list) for e in expressions
+        ):
+            raise PolicyError(f"spec.match.{key}.matchExpressions must be a list of requirements")
+
+
+def _labels(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    labels = _metadata(obj).get("labels")
+    return labels if isinstance(labels, Mapping) else {}
+
+
 def selector_matches(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
     """A ``metav1.LabelSelector`` (matchLabels and matchExpressions, ANDed) against labels.
 
@@ -114,12 +157,12 @@ def _namespace_selector_match(
     selector: Mapping[str, Any], obj: Mapping[str, Any], ns: Mapping[str, Any] | None
 ) -> bool:
     if is_namespace(obj):
-        return selector_matches(selector, _metadata(obj).get("labels") or {})
+        return selector_matches(selector, _labels(obj))
     if ns is None and not _metadata(obj).get("namespace"):
         return True  # every non-Namespace cluster-scoped object
     if ns is None:
         raise MatchError("namespace selector for namespace-scoped object but missing Namespace")
-    return selector_matches(selector, _metadata(ns).get("labels") or {})
+    return selector_matches(selector, _labels(ns))
 
 
 def matches(
@@ -127,12 +170,14 @@ def matches(
 ) -> bool:
     """Whether ``obj`` (in Namespace ``ns``, when known) is selected by ``match``.
 
-    Raises :class:`MatchError` when the criteria cannot be evaluated.
+    Raises :class:`MatchError` when the criteria cannot be evaluated, and
+    :class:`PolicyError` when ``match`` is malformed.
     """
     if not match:
         return True
     if not isinstance(match, Mapping):
-        raise MatchError(f"spec.match must be a mapping, got {type(match).__name__}")
+        raise PolicyError(f"spec.match must be a mapping, got {type(match).__name__}")
+    check_match(match)
     kinds = match.get("kinds")
     if kinds and not _kinds_match(kinds, obj):
         return False
@@ -154,7 +199,7 @@ def matches(
     ):
         return False
     labels = match.get("labelSelector")
-    if labels is not None and not selector_matches(labels, _metadata(obj).get("labels") or {}):
+    if labels is not None and not selector_matches(labels, _labels(obj)):
         return False
     ns_selector = match.get("namespaceSelector")
     if ns_selector is not None and not _namespace_selector_match(ns_selector, obj, ns):

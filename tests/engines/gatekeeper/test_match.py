@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gitopspol.engines.gatekeeper.match import (
     MatchError,
@@ -12,6 +15,7 @@ from gitopspol.engines.gatekeeper.match import (
     selector_matches,
     wildcard_matches,
 )
+from gitopspol.errors import PolicyError
 
 
 def _obj(
@@ -177,3 +181,44 @@ def test_all_criteria_must_hold() -> None:
 )
 def test_wildcard(pattern: str, candidate: str, expected: bool) -> None:
     assert wildcard_matches(pattern, candidate) is expected
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+_keys = st.sampled_from(
+    [
+        "kinds",
+        "namespaces",
+        "excludedNamespaces",
+        "labelSelector",
+        "namespaceSelector",
+        "scope",
+        "name",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    match=st.dictionaries(_keys, _json, max_size=4),
+    obj=st.dictionaries(st.sampled_from(["apiVersion", "kind", "metadata"]), _json, max_size=3),
+    ns=st.none() | st.dictionaries(st.sampled_from(["metadata"]), _json, max_size=1),
+)
+def test_malformed_match_or_object_never_crashes(
+    match: dict[str, Any], obj: dict[str, Any], ns: dict[str, Any] | None
+) -> None:
+    with contextlib.suppress(PolicyError):  # MatchError included
+        assert matches(match, obj, ns) in (True, False)
+
+
+def test_malformed_match_is_a_policy_error_not_an_autoreject() -> None:
+    with pytest.raises(
+        PolicyError, match=r"spec\.match\.namespaces must be a list of strings"
+    ) as info:
+        matches({"namespaces": "default"}, {"kind": "Pod"})
+    assert not isinstance(info.value, MatchError)
