@@ -9,7 +9,7 @@ message naming the policy, rule and field, and evaluation continues.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gitopspol.engines.admission import Action, AdmissionRequest, RuleResult, Status
@@ -265,13 +265,16 @@ class _RuleRun:
         where: str,
         nesting: int,
     ) -> _Outcome:
-        """The checks of a validate block or a foreach entry (after preconditions)."""
-        if "foreach" in block and block["foreach"] is not None:
-            return self.foreach(block["foreach"], context, f"{where}.foreach", nesting)
-        if "pattern" in block:
-            outcome = _pattern_outcome(resource, block["pattern"], context, f"{where}.pattern")
-        elif "anyPattern" in block:
-            outcome = _any_pattern(resource, block["anyPattern"], context, f"{where}.anyPattern")
+        """The checks of a validate block or a foreach entry (after preconditions).
+
+        Upstream order: podSecurity, deny, pattern/anyPattern, then foreach.
+        """
+        if block.get("podSecurity") is not None and nesting == 0:
+            outcome = self.pod_security(block["podSecurity"], f"{where}.podSecurity")
+        elif block.get("manifests") is not None and nesting == 0:
+            return _Outcome(
+                Status.NOT_EVALUATED, "validate.manifests (signed manifests) is not evaluated"
+            )
         elif "deny" in block:
             deny = block.get("deny") or {}
             conditions = deny.get("conditions") if isinstance(deny, dict) else None
@@ -279,12 +282,12 @@ class _RuleRun:
                 conditions, context, lenient=False, where=f"{where}.deny.conditions"
             )
             outcome = _Outcome(Status.FAIL if denied else Status.PASS)
-        elif "podSecurity" in block:
-            outcome = self.pod_security(block["podSecurity"] or {}, f"{where}.podSecurity")
-        elif "manifests" in block:
-            return _Outcome(
-                Status.NOT_EVALUATED, "validate.manifests (signed manifests) is not evaluated"
-            )
+        elif block.get("pattern") is not None:
+            outcome = _pattern_outcome(resource, block["pattern"], context, f"{where}.pattern")
+        elif block.get("anyPattern") is not None:
+            outcome = _any_pattern(resource, block["anyPattern"], context, f"{where}.anyPattern")
+        elif block.get("foreach") is not None:
+            return self.foreach(block["foreach"], context, f"{where}.foreach", nesting)
         else:
             raise _RuleError(where, "no pattern, anyPattern, deny, foreach, podSecurity or cel")
         if outcome.status is Status.FAIL and nesting == 0:
@@ -336,11 +339,7 @@ class _RuleRun:
                         where=f"{here}.preconditions",
                     ):
                         continue
-                    scoped = (
-                        element
-                        if entry.get("elementScope", True) is not False
-                        else self.request.resource
-                    )
+                    scoped = self._scope(element, entry.get("elementScope"), here)
                     outcome = self.validate_block(entry, local, scoped, here, nesting + 1)
                 except _RuleError:
                     if position < last:
@@ -354,6 +353,18 @@ class _RuleRun:
         if applied == 0:
             return _Outcome(Status.SKIP, "rule skipped")
         return _Outcome(Status.PASS)
+
+    def _scope(self, element: Any, element_scope: Any, where: str) -> Any:
+        """What a foreach pattern checks: the element when it is a map (upstream
+        ``AddElementToContext``), else the whole resource."""
+        if element_scope is True and not isinstance(element, dict):
+            raise _RuleError(
+                f"{where}.elementScope",
+                "elementScope: true needs map elements, got " + type(element).__name__,
+            )
+        if element_scope is False or not isinstance(element, dict):
+            return self.request.object
+        return element
 
     def pod_security(self, settings: Mapping[str, Any], where: str) -> _Outcome:
         from gitopspol.engines.kyverno.podsecurity import evaluate_pod_security
@@ -412,6 +423,60 @@ def policy_name(policy: Mapping[str, Any]) -> str:
     return name
 
 
+def _rule_context(request: AdmissionRequest, inputs: Inputs, rule_name: str) -> dict[str, Any]:
+    """The JSON context of one rule: the request, then values-file variables."""
+    context = base_context(request)
+    for key, value in inputs.variables.items():
+        set_path(context, key, value)
+    for key, value in inputs.rule_values.get(rule_name, {}).items():
+        set_path(context, key, value)
+    return context
+
+
+def _validate(
+    run: _RuleRun, request: AdmissionRequest, kind: str, check_old: bool
+) -> _Outcome | None:
+    """Context entries, preconditions, then the rule's checks; None when there is no response."""
+    name = str(run.rule.get("name", ""))
+    context = _rule_context(request, run.inputs, name)
+    _load_entries(run.rule.get("context"), context, run.inputs.rule_values.get(name, {}), "context")
+    if not _check_conditions(
+        run.rule.get("preconditions"), context, lenient=True, where="preconditions"
+    ):
+        return _Outcome(Status.SKIP, "preconditions not met")
+    if kind in _NOT_EVALUATED:
+        # The rule applies and its preconditions hold: what it would do is unknown.
+        return _Outcome(Status.NOT_EVALUATED, f"{kind} rules are not evaluated")
+    validate = run.rule.get("validate")
+    if not isinstance(validate, dict):
+        raise _RuleError("validate", "validate must be a map")
+    if validate.get("cel") is not None:
+        return _cel(run.policy, run.rule, request, run.inputs)
+    patterned = validate.get("pattern") is not None or validate.get("anyPattern") is not None
+    if patterned and validate.get("deny") is None and request.operation == "DELETE":
+        return None  # upstream: "skipping validation on deleted resource"
+    outcome = run.validate_block(validate, context, request.object, "validate", 0)
+    if (
+        check_old
+        and patterned
+        and outcome is not None
+        and request.operation == "UPDATE"
+        and request.old_object is not None
+    ):
+        # upstream validateOldObject: an update that does not change the verdict of a
+        # pattern rule is skipped (existing violations do not block updates).
+        old = _validate(run, replace(request, object=request.old_object), kind, check_old=False)
+        unchanged = old is not None and (old.status, old.message) == (
+            outcome.status,
+            outcome.message,
+        )
+        if unchanged and outcome.status is not Status.PASS:
+            return _Outcome(
+                Status.SKIP, "skipping modified resource as validation results have not changed"
+            )
+    return outcome
+
+
 def evaluate_rule(
     policy: Mapping[str, Any], rule: Mapping[str, Any], request: AdmissionRequest, inputs: Inputs
 ) -> RuleResult | None:
@@ -427,38 +492,17 @@ def evaluate_rule(
     kind = _rule_kind(rule)
     if not kind:
         return _error(pname, name, "rule", "no validate, mutate, generate or verifyImages block")
-    context = base_context(request)
-    for key, value in inputs.variables.items():
-        set_path(context, key, value)
-    preset = inputs.rule_values.get(name, {})
-    for key, value in preset.items():
-        set_path(context, key, value)
-    run = _RuleRun(policy, rule, request, inputs)
-    validate = rule.get("validate")
     try:
-        _load_entries(rule.get("context"), context, preset, "context")
-        if not _check_conditions(
-            rule.get("preconditions"), context, lenient=True, where="preconditions"
-        ):
-            return RuleResult(ENGINE, pname, name, Status.SKIP, "preconditions not met")
-        if kind in _NOT_EVALUATED:
-            # The rule applies and its preconditions hold: what it would do is unknown.
-            return RuleResult(
-                ENGINE, pname, name, Status.NOT_EVALUATED, f"{kind} rules are not evaluated"
-            )
-        if not isinstance(validate, dict):
-            raise _RuleError("validate", "validate must be a map")
-        if validate.get("cel") is not None:
-            outcome = _cel(policy, rule, request, inputs)
-        else:
-            resource = request.old_object if request.operation == "DELETE" else request.object
-            outcome = run.validate_block(validate, context, resource, "validate", 0)
+        outcome = _validate(_RuleRun(policy, rule, request, inputs), request, kind, check_old=True)
     except _RuleError as exc:
         return _error(pname, name, exc.field, exc.message)
     except RecursionError:
         return _error(pname, name, "validate", "pattern nests too deeply")
-    action = failure_action(policy, rule, request, inputs.namespace_labels)
-    actions = (action,) if outcome.status is Status.FAIL else ()
+    if outcome is None:
+        return None
+    actions: tuple[Action, ...] = ()
+    if outcome.status is Status.FAIL:
+        actions = (failure_action(policy, rule, request, inputs.namespace_labels),)
     return RuleResult(ENGINE, pname, name, outcome.status, outcome.message, actions)
 
 

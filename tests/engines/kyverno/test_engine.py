@@ -404,3 +404,41 @@ def test_autogen_is_a_policy_wide_gate() -> None:
     # one rule selecting by name turns auto-gen off for every rule of the policy (CanAutoGen)
     policy["spec"]["rules"][1]["match"]["any"][0]["resources"]["names"] = ["web"]
     assert [r["name"] for r in expand_rules(policy)] == ["no-latest", "no-host-pid"]
+
+
+def test_pattern_rules_on_update_and_delete() -> None:
+    bad = pod("nginx:latest")
+    good = pod()
+    update = evaluate([POLICY], AdmissionRequest(object=bad, old_object=bad, operation="UPDATE"))
+    # an update that does not change a pattern rule's verdict is skipped (validateOldObject)
+    assert {r.rule: r.status for r in update}["no-latest"] is Status.SKIP
+    fixed = evaluate([POLICY], AdmissionRequest(object=good, old_object=bad, operation="UPDATE"))
+    assert {r.rule: r.status for r in fixed}["no-latest"] is Status.PASS
+    broke = evaluate([POLICY], AdmissionRequest(object=bad, old_object=good, operation="UPDATE"))
+    assert {r.rule: r.status for r in broke}["no-latest"] is Status.FAIL
+    # pattern rules do not validate deleted objects (no response at all)
+    deleted = evaluate([POLICY], AdmissionRequest(object=None, old_object=bad, operation="DELETE"))
+    assert "no-latest" not in {r.rule for r in deleted}
+
+
+def test_foreach_pattern_on_scalars_checks_the_resource() -> None:
+    policy = yamlio.load("""
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: scalars}
+spec:
+  rules:
+  - name: each-name
+    match: {any: [{resources: {kinds: [Pod]}}]}
+    validate:
+      foreach:
+      - list: "request.object.spec.containers[].name"
+        pattern:
+          metadata:
+            name: "p"
+""")
+    assert results(pod(), [policy])["each-name"][0] is Status.PASS
+    policy["spec"]["rules"][0]["validate"]["foreach"][0]["elementScope"] = True
+    (result,) = evaluate([policy], AdmissionRequest(object=pod()))
+    assert result.status is Status.ERROR
+    assert "elementScope" in result.message
