@@ -25,6 +25,8 @@ __all__ = [
     "AUDIT_POINT",
     "GATOR_POINT",
     "WEBHOOK_POINT",
+    "compile_templates",
+    "constraint_id",
     "enforcement_actions",
     "evaluate",
     "review_constraints",
