@@ -15,6 +15,7 @@ from gitopspol.checks.rules import (
     gp301_schema_violation,
     gp302_not_validated,
     gp303_constraint_parameters,
+    gp304_constraint_template,
 )
 from gitopspol.errors import ConfigError
 from gitopspol.findings import Finding
@@ -23,6 +24,7 @@ RULES: tuple[Rule, ...] = (
     gp301_schema_violation.RULE,
     gp302_not_validated.RULE,
     gp303_constraint_parameters.RULE,
+    gp304_constraint_template.RULE,
 )
 
 

@@ -54,6 +54,7 @@ def test_schema_rules_are_registered() -> None:
         "GP301",
         "GP302",
         "GP303",
+        "GP304",
     ]
 
 

@@ -51,6 +51,9 @@ spec:
             labels:
               type: array
               items: {type: string}
+  targets:
+  - target: admission.k8s.gatekeeper.sh
+    rego: "package k8srequiredlabels"
 """
 
 CONSTRAINT = """\
