@@ -203,7 +203,7 @@ _keys = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     match=st.dictionaries(_keys, _json, max_size=4),
     obj=st.dictionaries(st.sampled_from(["apiVersion", "kind", "metadata"]), _json, max_size=3),
