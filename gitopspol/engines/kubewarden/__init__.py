@@ -17,7 +17,7 @@ Public API:
 from __future__ import annotations
 
 from gitopspol.engines.kubewarden.compare import Weakening, compare
-from gitopspol.engines.kubewarden.evaluate import (
+from gitopspol.engines.kubewarden.engine import (
     ENGINE,
     GROUP_KINDS,
     NOT_OFFLINE,

@@ -46,7 +46,9 @@ def test_large_payload_grows_guest_memory() -> None:
 
 def test_trap_is_a_policy_error_and_the_module_stays_usable() -> None:
     module = WapcModule.from_bytes(guests.guest_wat(before=guests.TRAP), source="trap.wat")
-    with pytest.raises(PolicyError, match="trapped: wasm `unreachable` instruction executed") as info:
+    with pytest.raises(
+        PolicyError, match="trapped: wasm `unreachable` instruction executed"
+    ) as info:
         module.call("validate", b"{}")
     assert info.value.file == "trap.wat"
     with pytest.raises(PolicyError, match="trapped"):  # a fresh instance each call: no crash
@@ -128,7 +130,7 @@ def test_invalid_modules(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="not a valid WebAssembly module"):
         WapcModule.from_bytes(b"(module (func $f (result i32)))", source="bad.wat")
     with pytest.raises(PolicyError, match="does not export '__guest_call'"):
-        WapcModule.from_bytes("(module (memory (export \"memory\") 1))")
+        WapcModule.from_bytes('(module (memory (export "memory") 1))')
     with pytest.raises(InputError, match="no such policy module"):
         WapcModule.load(tmp_path / "absent.wasm")
     binary = tmp_path / "policy.wasm"
