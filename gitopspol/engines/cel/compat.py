@@ -5,19 +5,27 @@ lists (lists library). cel-cpp's strings extension declares the string ones and 
 second declaration, so every ``.indexOf(`` / ``.lastIndexOf(`` call is renamed to
 :data:`INDEX_OF` / :data:`LAST_INDEX_OF`, which :mod:`.library` implements for both.
 
+``format.named(n)`` and ``format.<name>().validate(s)`` (Kubernetes format library) return
+optional values; Python functions cannot build those, so the calls are renamed and wrapped:
+``optional.ofNonZeroValue(format.gitopspolNamed(n))`` (an unknown name gives ``{}``, hence
+none) and ``optional.ofNonZeroValue(<format>.gitopspolValidate(s))`` (no errors gives
+``[]``, hence none), which is exactly the upstream result.
+
 ``E.orValue(D)`` where ``E`` is not an optional value: cel-go's planner evaluates
 ``orValue`` specially and returns ``E`` unchanged when it is not an optional
 (``interpreter/planner.go``, ``evalOptionalOrValue``), so upstream policies such as
 ``object.spec.volumes.orValue([])`` work there. cel-cpp reports "no matching overload".
 :func:`go_compat` removes such ``.orValue(D)`` calls when the receiver is syntactically not
 an optional: its member chain has no ``.?field``, ``[?key]``, ``optional.*`` or an
-optional-returning call (``or``, ``optMap``, ``optFlatMap``, ``first``, ``last``). Those
+optional-returning call (``or``, ``optMap``, ``optFlatMap``, ``first``, ``last``, ``named``,
+``validate``). Those
 calls could only ever fail in cel-cpp, so the rewrite never changes a working expression
 (except for a variable holding an optional, which this layer does not support anyway).
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 
 _TOKEN = re.compile(
@@ -32,7 +40,12 @@ _TOKEN = re.compile(
 INDEX_OF = "gitopspolIndexOf"
 LAST_INDEX_OF = "gitopspolLastIndexOf"
 _RENAMES = {"indexOf": INDEX_OF, "lastIndexOf": LAST_INDEX_OF}
-_OPTIONAL_CALLS = frozenset({"or", "optMap", "optFlatMap", "first", "last"})
+#: ``format.named(n)`` and ``<format>.validate(s)`` return optionals, which Python functions
+#: cannot build: they are renamed to these and wrapped in ``optional.ofNonZeroValue(...)``.
+FORMAT_NAMED = "gitopspolNamed"
+FORMAT_VALIDATE = "gitopspolValidate"
+_FORMAT_RENAMES = {"named": FORMAT_NAMED, "validate": FORMAT_VALIDATE}
+_OPTIONAL_CALLS = frozenset({"or", "optMap", "optFlatMap", "first", "last", "named", "validate"})
 _OPEN = {")": "(", "]": "["}
 
 
@@ -73,6 +86,7 @@ class _Source:
             )
             self.prefix.append(self.prefix[-1] + int(marker))
         self.memo: dict[int, bool] = {}
+        self.starts: dict[int, int] = {}
 
     def optional_receiver(self, end: int) -> bool:
         """Whether the member chain ending at token ``end`` may be an optional value."""
@@ -92,6 +106,36 @@ class _Source:
         for k in visited:
             self.memo[k] = result
         return result
+
+    def chain_start(self, end: int) -> int:
+        """Index of the first token of the member chain ending at token ``end``."""
+        toks = self.toks
+        visited: list[int] = []
+        j = end
+        while j >= 0 and j not in self.starts:
+            visited.append(j)
+            kind, text, _, _ = toks[j]
+            nxt = -1
+            if kind == "op" and text in _OPEN and self.pair.get(j, -1) >= 0:
+                k = self.pair[j]
+                prev = toks[k - 1] if k > 0 else None
+                if prev is not None and (prev[0] == "id" or prev[1] in _OPEN):
+                    nxt = k - 1
+                else:
+                    self.starts[j] = k
+            elif kind == "id" and j >= 2 and toks[j - 1][1] == "?" and toks[j - 2][1] == ".":
+                nxt = j - 3
+            elif kind == "id" and j >= 1 and toks[j - 1][1] == "." and toks[j - 1][0] == "op":
+                nxt = j - 2
+            else:
+                self.starts[j] = j
+            if nxt < 0:
+                break
+            j = nxt
+        start = self.starts.get(j, max(j, 0))
+        for k in visited:
+            self.starts[k] = start
+        return start
 
     def _step(self, j: int) -> int | bool:
         """One step back along the chain: the next token index, or the answer."""
@@ -123,38 +167,51 @@ class _Source:
 
 def go_compat(text: str) -> str:
     """Rewrite ``text`` for cel-go compatibility (see the module docstring)."""
-    if "orValue" not in text and "ndexOf" not in text:
+    if "orValue" not in text and "ndexOf" not in text and "format" not in text:
         return text
     src = _Source(text)
     toks = src.toks
-    spans: list[tuple[int, int]] = []
-    renames: list[tuple[int, int, str]] = []
+    deletions: list[tuple[int, int]] = []
+    edits: list[tuple[int, int, int, str]] = []  # (start, end, order, replacement)
     for i in range(1, len(toks) - 1):
-        if toks[i - 1][1] != "." or toks[i + 1][1] != "(" or toks[i][0] != "id":
+        kind, name, begin, finish = toks[i]
+        if toks[i - 1][1] != "." or toks[i + 1][1] != "(" or kind != "id":
             continue
-        if toks[i][1] in _RENAMES:
-            renames.append((toks[i][2], toks[i][3], _RENAMES[toks[i][1]]))
+        close = src.pair.get(i + 1, -1)
+        if close < 0:
             continue
-        if toks[i][1] != "orValue":
+        if name in _RENAMES:
+            edits.append((begin, finish, 1, _RENAMES[name]))
+        elif name == "orValue" and not src.optional_receiver(i - 2):
+            deletions.append((toks[i - 1][2], toks[close][3]))
+        elif name in ("validate", "named"):
+            first = src.chain_start(i - 2)
+            if toks[first][1] != "format" or toks[first][0] != "id":
+                continue
+            if name == "named" and first != i - 2:
+                continue
+            edits.append((toks[first][2], toks[first][2], 0, "optional.ofNonZeroValue("))
+            edits.append((begin, finish, 1, _FORMAT_RENAMES[name]))
+            edits.append((toks[close][3], toks[close][3], 2, ")"))
+    # Merge nested deletions; drop edits that fall inside a deleted span.
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(deletions, key=lambda span: (span[0], -span[1])):
+        if merged and end <= merged[-1][1]:
             continue
-        if src.optional_receiver(i - 2):
+        merged.append((start, end))
+    starts = [start for start, _ in merged]
+    kept = [(start, end, 1, "") for start, end in merged]
+    for edit in edits:
+        k = bisect.bisect_right(starts, edit[0]) - 1
+        inside = k >= 0 and merged[k][0] <= edit[0] < merged[k][1]
+        if inside and not (edit[0] == edit[1] == merged[k][0]):  # insertions may touch it
             continue
-        end = src.pair.get(i + 1, -1)
-        if end < 0:
-            continue
-        spans.append((toks[i - 1][2], toks[end][3]))
-    # Drop spans inside another span (removed with it) and renames inside removed spans.
-    edits: list[tuple[int, int, str]] = []
-    for start, end in sorted(spans, key=lambda span: (span[0], -span[1])):
-        if edits and end <= edits[-1][1]:
-            continue
-        edits.append((start, end, ""))
-    edits.extend(r for r in renames if not any(s <= r[0] < e for s, e, _ in edits))
+        kept.append(edit)
     parts = []
     last = 0
-    for start, end, replacement in sorted(edits):
+    for start, end, _, replacement in sorted(kept, key=lambda e: (e[0], e[2], e[1])):
         parts.append(text[last:start])
         parts.append(replacement)
-        last = end
+        last = max(last, end)
     parts.append(text[last:])
     return "".join(parts)

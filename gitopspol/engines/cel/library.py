@@ -12,6 +12,8 @@ module adds what Kubernetes and Kyverno policies use beyond that:
   ``getEscapedPath``, ``getQuery``;
 * ip/cidr: ``ip``, ``isIP``, ``cidr``, ``isCIDR`` and their methods;
 * sets: ``sets.contains``, ``sets.equivalent``, ``sets.intersects``;
+* format: ``format.named``, ``format.dns1123Label()`` ... ``.validate(s)``;
+* authorizer: a stub (offline there is no RBAC);
 * Kyverno: ``resource.Get`` / ``resource.List``, ``image.GetMetadata``,
   ``parseImageReference`` (alias ``image``), ``isImage`` and the image methods,
   ``parseServiceAccount``, ``time.now``.
@@ -46,7 +48,7 @@ IP = "@ip"
 CIDR = "@cidr"
 IMAGE = "@image"
 #: Marker keys of the values this library builds; :func:`plain` turns them back into text.
-MARKERS = (QUANTITY, URL, IP, CIDR, IMAGE, "@authz")
+MARKERS = (QUANTITY, URL, IP, CIDR, IMAGE, "@authz", "@format")
 
 # Kubernetes resource.Quantity grammar (apimachinery/pkg/api/resource/quantity.go).
 _QUANTITY_RE = re.compile(
@@ -396,6 +398,116 @@ def _parse_service_account(username: str) -> dict[str, str]:
     return {"Namespace": "", "Name": ""}
 
 
+# ---- Kubernetes format library (k8s.io/apiserver/pkg/cel/library/format.go) -------------
+
+FORMAT = "@format"
+_DNS1123_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_DNS1123_SUBDOMAIN = rf"{_DNS1123_LABEL}(\.{_DNS1123_LABEL})*"
+_DNS1035_LABEL = r"[a-z]([-a-z0-9]*[a-z0-9])?"
+_QUALIFIED_NAME = r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+_UUID = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+
+
+def _grammar(pattern: str, limit: int, what: str, example: str) -> Callable[[str], list[str]]:
+    compiled = re.compile(rf"^(?:{pattern})$")
+
+    def check(value: str) -> list[str]:
+        errors = []
+        if len(value) > limit:
+            errors.append(f"must be no more than {limit} characters")
+        if not compiled.match(value):
+            errors.append(
+                f"a {what} must match the regex used for validation '{pattern}' (e.g. '{example}')"
+            )
+        return errors
+
+    return check
+
+
+def _prefix(check: Callable[[str], list[str]]) -> Callable[[str], list[str]]:
+    # generateName prefixes may end with "-": Kubernetes masks that trailing dash.
+    return lambda value: check(value[:-1] + "a" if value.endswith("-") else value)
+
+
+def _qualified_name(value: str) -> list[str]:
+    prefix, _, name = value.rpartition("/")
+    errors = []
+    if "/" in value and not prefix:
+        errors.append("prefix part must be non-empty")
+    elif prefix:
+        errors += [f"prefix part {e}" for e in _FORMAT_CHECKS["dns1123Subdomain"](prefix)]
+    errors += _grammar(_QUALIFIED_NAME, 63, "qualified name", "MyName")(name)
+    return errors
+
+
+def _label_value(value: str) -> list[str]:
+    return [] if value == "" else _grammar(_QUALIFIED_NAME, 63, "label value", "MyValue")(value)
+
+
+def _parses(parse: Callable[[str], Any], what: str) -> Callable[[str], list[str]]:
+    def check(value: str) -> list[str]:
+        try:
+            parse(value)
+        except (ValueError, TypeError):
+            return [f"must be a valid {what}"]
+        return []
+
+    return check
+
+
+def _uri(value: str) -> None:
+    parsed = urllib.parse.urlsplit(value)
+    if not (parsed.scheme or value.startswith("/")) or " " in value:
+        raise ValueError(value)
+
+
+def _base64(value: str) -> None:
+    import base64
+    import binascii
+
+    try:
+        base64.b64decode(value, validate=True)
+    except binascii.Error:
+        raise ValueError(value) from None
+
+
+def _date(value: str) -> None:
+    _dt.datetime.strptime(value, "%Y-%m-%d")
+
+
+def _datetime(value: str) -> None:
+    _dt.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+
+
+_FORMAT_CHECKS: dict[str, Callable[[str], list[str]]] = {
+    "dns1123Label": _grammar(_DNS1123_LABEL, 63, "lowercase RFC 1123 label", "my-name"),
+    "dns1123Subdomain": _grammar(
+        _DNS1123_SUBDOMAIN, 253, "lowercase RFC 1123 subdomain", "example.com"
+    ),
+    "dns1035Label": _grammar(_DNS1035_LABEL, 63, "DNS-1035 label", "my-name"),
+    "qualifiedName": _qualified_name,
+    "labelValue": _label_value,
+    "uri": _parses(_uri, "URI"),
+    "uuid": _grammar(_UUID, 36, "UUID", "123e4567-e89b-12d3-a456-426614174000"),
+    "byte": _parses(_base64, "base64 string"),
+    "date": _parses(_date, "date (YYYY-MM-DD)"),
+    "datetime": _parses(_datetime, "RFC 3339 date-time"),
+}
+for _name in ("dns1123Label", "dns1123Subdomain", "dns1035Label"):
+    _FORMAT_CHECKS[_name + "Prefix"] = _prefix(_FORMAT_CHECKS[_name])
+
+
+def _format_named(name: str) -> dict[str, Any]:
+    return {FORMAT: name} if name in _FORMAT_CHECKS else {}
+
+
+def _format_validate(fmt: dict[str, Any], value: str) -> list[str]:
+    check = _FORMAT_CHECKS.get(str(fmt.get(FORMAT, "")))
+    if check is None:
+        raise ValueError("validate() applies to a format")
+    return check(value)
+
+
 # ---- Kubernetes authorizer (stub) ---------------------------------------------------------
 
 AUTHZ = "@authz"
@@ -572,6 +684,10 @@ def function_decls(cel: Any) -> list[Any]:
         member("digest", S, [M], _image_part("digest")),
         member("identifier", S, [M], _image_part("identifier")),
         member("containsDigest", B, [M], _image_part("containsDigest")),
+        # Kubernetes format library (the optional results come from compat.py's wrapping)
+        *[free(f"format.{name}", M, [], lambda n=name: {FORMAT: n}) for name in _FORMAT_CHECKS],
+        free(f"format.{compat.FORMAT_NAMED}", M, [S], _format_named),
+        member(compat.FORMAT_VALIDATE, L, [M, S], _format_validate),
         # Kubernetes authorizer: a stub whose decisions are "not allowed" and "errored"
         member("serviceAccount", M, [M, S, S], _authz_step("serviceAccount")),
         member("group", M, [M, S], _authz_step("group")),

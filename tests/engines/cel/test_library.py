@@ -280,3 +280,39 @@ def test_lookups_without_context_find_nothing() -> None:
         ev("resource.Get('v1', 'configmaps', 'default', 'x')")
     with pytest.raises(PolicyError, match="no data in the context"):
         ev("image.GetMetadata('nginx')")
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("format.dns1123Label().validate('my-name').hasValue()", False),
+        ("format.dns1123Label().validate('My_Name').hasValue()", True),
+        ("format.dns1123Label().validate('a' + 'b'.repeat(63)).hasValue()", None),
+        ("format.dns1123Subdomain().validate('example.com').hasValue()", False),
+        ("format.dns1035Label().validate('1abc').hasValue()", True),
+        ("format.dns1123LabelPrefix().validate('web-').hasValue()", False),
+        ("format.qualifiedName().validate('example.com/MyName').hasValue()", False),
+        ("format.qualifiedName().validate('/x').hasValue()", True),
+        ("format.labelValue().validate('').hasValue()", False),
+        ("format.uuid().validate('123e4567-e89b-12d3-a456-426614174000').hasValue()", False),
+        ("format.byte().validate('aGk=').hasValue()", False),
+        ("format.byte().validate('***').hasValue()", True),
+        ("format.date().validate('2024-13-01').value()", ["must be a valid date (YYYY-MM-DD)"]),
+        ("format.datetime().validate('2024-01-01T00:00:00Z').hasValue()", False),
+        ("format.uri().validate('https://example.com/x').hasValue()", False),
+        ("format.named('uuid').hasValue() && !format.named('nope').hasValue()", True),
+        ("format.named('dns1123Label').value().validate('ok').orValue(['bad'])", ["bad"]),
+    ],
+)
+def test_format_library(expr: str, expected: Any) -> None:
+    if expected is None:  # "repeat" is not CEL: a compile error, not a crash
+        with pytest.raises(PolicyError, match="does not compile"):
+            ev(expr)
+        return
+    assert ev(expr) == expected
+
+
+def test_format_length_limit() -> None:
+    long_label = "a" * 64
+    errors = ev(f"format.dns1123Label().validate('{long_label}').value()")
+    assert errors == ["must be no more than 63 characters"]
