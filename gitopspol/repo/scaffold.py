@@ -15,6 +15,7 @@ sees it, and the result is loaded with :func:`load_repository` before it is move
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -212,11 +213,14 @@ def repository_answers(repo: Repository) -> dict[str, Any]:
     return answers
 
 
-def _set_source(root: Path) -> None:
-    """Record the packaged scaffold, not the temporary repository, as ``_src_path``."""
+def _set_source(root: Path, version: str | None = None) -> None:
+    """Record the packaged scaffold as ``_src_path`` (and ``version`` as ``_commit``)."""
     path = root / ANSWERS_FILE
     text = read_text(path)
-    atomic_write(path, _SOURCE_LINE.sub(f"_src_path: {SOURCE_MARKER}", text, count=1))
+    line = f"_src_path: {SOURCE_MARKER}"
+    if version is not None:
+        line = f"_commit: {json.dumps(version)}\n{line}"
+    atomic_write(path, _SOURCE_LINE.sub(lambda _: line, text, count=1))
 
 
 def _copier_error(exc: Exception) -> ConfigError:
@@ -253,13 +257,13 @@ def init_repository(
     done = False
     try:
         rendered = staging / target.name
-        source = template_repo(chosen)
         try:
+            # The newest version renders straight from its folder (no git clone: faster);
+            # _commit is recorded below, as copier would for the tagged version.
             run_copy(
-                str(source),
+                str(chosen[-1].path),
                 rendered,
                 data={**given, "builtin_profiles": profiles_data()},
-                vcs_ref=chosen[-1].version,
                 defaults=not interactive,
                 quiet=True,
                 unsafe=False,
@@ -267,7 +271,7 @@ def init_repository(
             )
         except (CopierError, ValueError) as exc:
             raise _copier_error(exc) from None
-        _set_source(rendered)
+        _set_source(rendered, chosen[-1].version)
         load_repository(rendered)  # the rendered gitopspol.yaml must load: check before moving
         _git("init", "-q", cwd=rendered)
         if target.exists():

@@ -12,9 +12,9 @@ from gitopspol.repo.scaffold import init_repository
 from tests.conftest import need_kubectl
 
 
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return init_repository(tmp_path_factory.mktemp("build") / "r").root
+@pytest.fixture
+def repo(default_repo: Path) -> Path:
+    return default_repo
 
 
 @pytest.mark.kubectl

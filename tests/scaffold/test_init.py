@@ -81,8 +81,8 @@ def test_defaults_render_with_kubectl_and_differ_only_in_tier_settings(
     assert repos["parameters"]["repos"] == ["open-policy-agent", "ubuntu"]
 
 
-def test_default_repository_layout(tmp_path: Path) -> None:
-    repo = init_repository(tmp_path / "r")
+def test_default_repository_layout(default_repo: Path) -> None:
+    repo = load_repository(default_repo)
     root = repo.root
     for rel in (
         "gitopspol.yaml",
@@ -121,8 +121,8 @@ def test_default_repository_layout(tmp_path: Path) -> None:
     assert [c.name for c in repo.clusters] == ["sbx-1", "prd-1"]
 
 
-def test_behaviour_cases_expect_breakout_denied_in_prd_reported_in_sbx(tmp_path: Path) -> None:
-    root = init_repository(tmp_path / "r").root
+def test_behaviour_cases_expect_breakout_denied_in_prd_reported_in_sbx(default_repo: Path) -> None:
+    root = default_repo
     expected = {
         "container-breakout": {"sbx": "warn", "prd": "deny"},
         "untrusted-registry": {"sbx": "warn", "prd": "deny"},
@@ -313,3 +313,29 @@ def test_failure_removes_parent_folders_it_created(
     with pytest.raises(ConfigError):
         init_repository(tmp_path / "a" / "b" / "r")
     assert _listing(tmp_path) == []
+
+
+def test_type_confusable_answers_stay_strings(tmp_path: Path) -> None:
+    # Values YAML would read as booleans, numbers or null reach every file as strings.
+    repo = init_repository(
+        tmp_path / "r",
+        {
+            "repo_name": "null",
+            "registries": ["true", "0755", "1e3", "no"],
+            "namespaces": ["null", "123"],
+        },
+    )
+    assert repo.name == "null"
+    assert repo.trusted_registries == ("true", "0755", "1e3", "no")
+    assert repo.namespaces == ("null", "123")
+    root = repo.root
+    constraint = load_file(root / "policies" / "gatekeeper" / "constraints" / "allowed-repos.yaml")
+    assert constraint["spec"]["parameters"]["repos"] == ["true", "0755", "1e3", "no"]
+    assert constraint["spec"]["match"]["namespaces"] == ["null", "123"]
+    names = [
+        d["metadata"]["name"] for d in load_all_file(root / "policies" / "psa" / "namespaces.yaml")
+    ]
+    assert names == ["null", "123"]
+    (case,) = load_all_file(root / "tests" / "compliant-pod.yaml")
+    assert case["namespace"] == "null"
+    assert case["resources"][0]["spec"]["containers"][0]["image"] == "true/web:1.0"
