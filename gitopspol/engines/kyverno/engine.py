@@ -414,9 +414,13 @@ def _rule_kind(rule: Mapping[str, Any]) -> str:
     return ""
 
 
+def _as_map(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def policy_name(policy: Mapping[str, Any]) -> str:
     """``name`` for ClusterPolicy, ``namespace/name`` for a namespaced Policy."""
-    meta = policy.get("metadata") or {}
+    meta = _as_map(policy.get("metadata"))
     name = str(meta.get("name", ""))
     if policy.get("kind") == "Policy" and meta.get("namespace"):
         return f"{meta['namespace']}/{name}"
@@ -483,26 +487,26 @@ def evaluate_rule(
     """One (possibly auto-generated) rule on one request; None when the rule does not apply."""
     pname = policy_name(policy)
     name = str(rule.get("name", ""))
-    data = MatchInput(request, inputs.namespace_labels)
     try:
-        if not rule_applies(rule, data):
+        if not rule_applies(rule, MatchInput(request, inputs.namespace_labels)):
             return None
-    except (TypeError, AttributeError, ValueError) as exc:
-        return _error(pname, name, "match", f"malformed match/exclude: {exc}")
-    kind = _rule_kind(rule)
-    if not kind:
-        return _error(pname, name, "rule", "no validate, mutate, generate or verifyImages block")
-    try:
+        kind = _rule_kind(rule)
+        if not kind:
+            raise _RuleError("rule", "no validate, mutate, generate or verifyImages block")
         outcome = _validate(_RuleRun(policy, rule, request, inputs), request, kind, check_old=True)
+        if outcome is None:
+            return None
+        actions: tuple[Action, ...] = ()
+        if outcome.status is Status.FAIL:
+            actions = (failure_action(policy, rule, request, inputs.namespace_labels),)
     except _RuleError as exc:
         return _error(pname, name, exc.field, exc.message)
     except RecursionError:
         return _error(pname, name, "validate", "pattern nests too deeply")
-    if outcome is None:
-        return None
-    actions: tuple[Action, ...] = ()
-    if outcome.status is Status.FAIL:
-        actions = (failure_action(policy, rule, request, inputs.namespace_labels),)
+    except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
+        # A rule whose structure is not what the Kyverno CRD allows (a string where a map
+        # belongs, ...): report it on this rule and carry on with the others.
+        return _error(pname, name, "rule", f"malformed rule ({type(exc).__name__}: {exc})")
     return RuleResult(ENGINE, pname, name, outcome.status, outcome.message, actions)
 
 
@@ -521,7 +525,9 @@ def _cel(
             dict(policy), dict(rule), request, context=inputs.cel_context
         )
     except PolicyError as exc:
-        return _Outcome(Status.ERROR, f"validate.cel: {exc.message}")
+        raise _RuleError("validate.cel", exc.message) from None
+    if result.status is Status.ERROR:
+        raise _RuleError("validate.cel", result.message)
     return _Outcome(result.status, result.message)
 
 
@@ -551,7 +557,7 @@ def evaluate_policy(
     policy: Mapping[str, Any], request: AdmissionRequest, inputs: Inputs
 ) -> list[RuleResult]:
     """Every applicable rule (auto-generated ones included) of one kyverno.io policy."""
-    meta = policy.get("metadata") or {}
+    meta = _as_map(policy.get("metadata"))
     if (
         policy.get("kind") == "Policy"
         and meta.get("namespace")
@@ -561,7 +567,7 @@ def evaluate_policy(
     results = []
     try:
         rules = _expanded(policy)
-    except (TypeError, AttributeError, ValueError) as exc:
+    except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
         return [_error(policy_name(policy), "", "spec.rules", f"malformed rules: {exc}")]
     for rule in rules:
         result = evaluate_rule(policy, rule, request, inputs)

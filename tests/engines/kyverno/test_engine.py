@@ -6,6 +6,8 @@ import copy
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gitopspol import yamlio
 from gitopspol.engines.admission import Action, AdmissionRequest, Status
@@ -442,3 +444,52 @@ spec:
     (result,) = evaluate([policy], AdmissionRequest(object=pod()))
     assert result.status is Status.ERROR
     assert "elementScope" in result.message
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 5)
+    | st.sampled_from(["", "*", "{{ a.[ }}", "(x)", ">1Gi", "1-", "?*"]),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "(a)",
+                    "=(b)",
+                    "X(c)",
+                    "^(d)",
+                    "<(e)",
+                    "+(f)",
+                    "spec",
+                    "key",
+                    "operator",
+                    "value",
+                    "any",
+                    "all",
+                    "kinds",
+                    "list",
+                ]
+            ),
+            children,
+            max_size=3,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    spot=st.sampled_from(["match", "exclude", "preconditions", "validate", "context", "name"]),
+    junk=_JSON,
+)
+def test_malformed_rules_never_raise(spot: str, junk: Any) -> None:
+    policy = copy.deepcopy(POLICY)
+    policy["spec"]["rules"][0][spot] = junk
+    for op in ("CREATE", "UPDATE", "DELETE"):
+        request = AdmissionRequest(object=pod("nginx:latest"), old_object=pod(), operation=op)
+        for result in evaluate([policy], request):
+            if result.status is Status.ERROR:
+                assert result.message.startswith("policy demo, rule ")
