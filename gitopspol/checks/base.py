@@ -58,9 +58,14 @@ class SourceDocument:
 
     def field_location(self, pointer: str) -> tuple[str, int]:
         """``(file, line)`` of the value at ``pointer`` (or of its closest existing parent)."""
+        file, line, _ = self.field_position(pointer)
+        return file, line
+
+    def field_position(self, pointer: str) -> tuple[str, int, int]:
+        """``(file, line, column)`` of the value at ``pointer`` (0 when unknown)."""
         text = self.text if self.text is not None else yamlio.read_text(self.file)
         found = yamlio.locate(text, self.doc_index, pointer_to_path(pointer))
-        return self.file, found[0] if found else 0
+        return (self.file, *found) if found else (self.file, 0, 0)
 
     @classmethod
     def from_text(cls, text: str, file: str) -> list[SourceDocument]:
@@ -195,8 +200,13 @@ class Rule:
         location = None
         resource = None
         if doc is not None:
-            file, line = doc.field_location(path_to_pointer(path))
-            location = Location(file, line)
+            pointer = path_to_pointer(path)
+            # Subjects that know columns (SourceDocument) say so through field_position.
+            position = getattr(doc, "field_position", None)
+            if callable(position):
+                location = Location(*position(pointer))
+            else:
+                location = Location(*doc.field_location(pointer))
             resource = resource_id(doc.data)
         return Finding(
             rule_id=self.id,

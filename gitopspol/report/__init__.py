@@ -9,7 +9,8 @@ Public API::
     sarif_report(findings, summary) -> str     (SARIF 2.1.0)
     junit_report(findings, summary) -> str     (JUnit XML)
     github_report(findings, summary) -> str    (GitHub Actions annotations)
-    Summary, fingerprints(findings, root)
+    Summary, fingerprints(findings, root), fails(findings, fail_on) -> bool
+    report.schema.json: the JSON Schema of the json report
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 
 from gitopspol.errors import GitopspolError
 from gitopspol.findings import Finding
-from gitopspol.report.common import Summary, fingerprints, relative_file, sort_findings
+from gitopspol.report.common import Summary, fails, fingerprints, relative_file, sort_findings
 from gitopspol.report.github import github_report
 from gitopspol.report.json_report import JSON_SCHEMA_VERSION, json_report
 from gitopspol.report.junit import junit_report
@@ -49,6 +50,7 @@ __all__ = [
     "FORMATS",
     "JSON_SCHEMA_VERSION",
     "Summary",
+    "fails",
     "fingerprints",
     "github_report",
     "json_report",

@@ -96,3 +96,8 @@ def fingerprints(findings: Sequence[Finding], root: str = "") -> list[str]:
         seen[digest] += 1
         out.append(digest if seen[digest] == 1 else f"{digest}:{seen[digest]}")
     return out
+
+
+def fails(findings: Iterable[Finding], fail_on: Severity) -> bool:
+    """Whether any finding is at or above ``fail_on`` (``validate --fail-on``: exit 1 if so)."""
+    return any(finding.severity.rank >= fail_on.rank for finding in findings)

@@ -75,14 +75,14 @@ def test_schema_findings_point_at_the_source_line() -> None:
         (
             "GP301",
             Severity.ERROR,
-            Location("policies/require.yaml", 6),
+            Location("policies/require.yaml", 6, 27),
             "prd",
             "ClusterPolicy/require-labels",
         ),
         (
             "GP302",
             Severity.WARNING,
-            Location("policies/require.yaml", 17),
+            Location("policies/require.yaml", 17, 7),
             "prd",
             "ConfigMap/kyverno/settings",
         ),
@@ -100,7 +100,7 @@ def test_constraint_parameters_use_the_template_of_the_same_tier() -> None:
     assert [(f.tier, f.location, f.message) for f in findings] == [
         (
             "prd",
-            Location("policies/gatekeeper/need-team.yaml", 8),
+            Location("policies/gatekeeper/need-team.yaml", 8, 13),
             "spec.parameters.labels: must be of type array, not string",
         )
     ]

@@ -17,6 +17,7 @@ from gitopspol.report import (
     FORMATS,
     JSON_SCHEMA_VERSION,
     Summary,
+    fails,
     fingerprints,
     github_report,
     render_report,
@@ -144,6 +145,23 @@ def test_json_report_fields() -> None:
     assert first["file"] is None  # findings without a location come first
     located = [f for f in document["findings"] if f["rule_id"] == "GP301" and f["line"] == 6]
     assert located[0]["file"] == "policies/kyverno/require-labels.yaml"
+
+
+def test_json_report_matches_its_published_schema() -> None:
+    from importlib import resources
+
+    schema = json.loads((resources.files("gitopspol.report") / "report.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    for findings in (FINDINGS, []):
+        document = json.loads(render_report("json", findings, SUMMARY))
+        assert [error.message for error in validator.iter_errors(document)] == []
+
+
+def test_fails() -> None:
+    assert fails(FINDINGS, Severity.ERROR)
+    assert fails(FINDINGS[2:3], Severity.WARNING)
+    assert not fails(FINDINGS[2:3], Severity.ERROR)
+    assert not fails([], Severity.INFO)
 
 
 def test_sarif_validates_against_the_sarif_schema() -> None:
