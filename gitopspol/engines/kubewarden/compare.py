@@ -18,8 +18,10 @@
   ``allow``/``trusted``/``permitted``/``whitelist``, or ends with ``registries``, as in
   ``allowedRegistries``, ``allowed_capabilities``, ``trustedRegistries``) may not gain
   entries in the higher tier, nor be removed (an absent allow-list usually allows
-  everything); a list whose key names a deny-list (``denied``, ``deny``, ``disallowed``,
-  ``forbidden``, ``rejected``, ``blocked``, ``blacklist``) may not lose entries;
+  everything); a list whose key names a deny-list (it starts with ``deny``/``denied``/
+  ``disallow``/``forbid``/``reject``/``block``/``blacklist``, as in ``rejectedTags`` or the
+  ``reject`` lists of the trusted-repos policy) may not lose entries. Deny-list names win:
+  ``blockedRegistries`` is a deny-list;
 * policy groups: a member present in the lower tier must be present in the higher one.
 
 Presence of the policy in both tiers is checked by the caller (the tier-strictness check).
@@ -33,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 _ALLOW = re.compile(r"^(allow|trusted|permitted|whitelist)|registries$", re.IGNORECASE)
-_DENY = re.compile(r"^(denied|deny|disallowed|forbidden|rejected|blocked|blacklist)", re.IGNORECASE)
+_DENY = re.compile(r"^(deny|denied|disallow|forbid|reject|block|blacklist)", re.IGNORECASE)
 _RULE_FIELDS = ("apiGroups", "apiVersions", "resources", "operations")
 
 
@@ -110,15 +112,16 @@ def _lists(lower: Any, higher: Any, path: tuple[str | int, ...], out: list[Weake
         if not isinstance(low, list) or not all(not isinstance(v, dict | list) for v in low):
             continue
         low_set = set(_strings(low))
-        if _ALLOW.search(str(key)):
+        # Deny first: "blockedRegistries" is a deny-list although it ends with "registries".
+        if _DENY.search(str(key)):
+            missing = sorted(low_set - set(_strings(high)))
+            if missing:
+                out.append(Weakening(where, f"deny-list is smaller: drops {missing}"))
+        elif _ALLOW.search(str(key)):
             if high is None:
                 out.append(Weakening(where, "allow-list removed (the lower tier restricts it)"))
             elif extra := sorted(set(_strings(high)) - low_set):
                 out.append(Weakening(where, f"allow-list is larger: adds {extra}"))
-        elif _DENY.search(str(key)):
-            missing = sorted(low_set - set(_strings(high)))
-            if missing:
-                out.append(Weakening(where, f"deny-list is smaller: drops {missing}"))
 
 
 def compare(lower: Mapping[str, Any], higher: Mapping[str, Any]) -> list[Weakening]:
