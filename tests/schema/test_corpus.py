@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from gitopspol import yamlio
+from gitopspol.errors import InputError
 from gitopspol.schema import (
     CrdRegistry,
     ProblemStatus,
@@ -209,3 +210,29 @@ def test_seeded_parameter_mistakes_are_caught() -> None:
     constraint["spec"]["parameters"] = {"repos": ["ok/"], "repo": ["typo/"]}
     problems = validate_constraint_parameters(template, constraint)
     assert [p.path for p in problems] == [("spec", "parameters", "repo")]
+
+
+CORE_KINDS = {
+    "ConfigMap",
+    "ServiceAccount",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "Namespace",
+}
+
+
+def test_core_kinds_in_corpus_test_resources_validate() -> None:
+    """The Namespaces, ConfigMaps and RBAC objects the Kyverno tests use are all valid."""
+    checked = 0
+    for path in sorted(need_shared("corpus", "kyverno").rglob("*.yaml")):
+        try:
+            docs = yamlio.load_all_file(path)
+        except InputError:
+            continue  # a few upstream test resources are deliberately not YAML
+        for doc in docs:
+            if isinstance(doc, dict) and doc.get("kind") in CORE_KINDS:
+                assert validate_manifest(doc) == [], path
+                checked += 1
+    assert checked == 205
