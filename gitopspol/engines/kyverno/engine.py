@@ -18,6 +18,7 @@ from gitopspol.engines.kyverno.autogen import expand_rules
 from gitopspol.engines.kyverno.match import MatchInput, block_matches, rule_applies
 from gitopspol.engines.kyverno.operators import evaluate_operator
 from gitopspol.engines.kyverno.pattern import match_pattern
+from gitopspol.engines.kyverno.podsecurity import evaluate_pod_security, pod_template
 from gitopspol.errors import PolicyError
 
 ENGINE = "kyverno"
@@ -85,21 +86,6 @@ def _containers_images(spec: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def pod_spec(resource: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The Pod spec of a Pod or of a Pod controller's template (CronJob included)."""
-    spec = resource.get("spec")
-    if not isinstance(spec, dict):
-        return None
-    kind = resource.get("kind")
-    if kind == "Pod":
-        return spec
-    if kind == "CronJob":
-        spec = ((spec.get("jobTemplate") or {}).get("spec")) or {}
-    template = spec.get("template") if isinstance(spec, dict) else None
-    inner = template.get("spec") if isinstance(template, dict) else None
-    return inner if isinstance(inner, dict) else None
-
-
 def base_context(request: AdmissionRequest) -> dict[str, Any]:
     """The JSON context upstream builds for a request: request, user, images."""
     info = request.user_info
@@ -122,9 +108,9 @@ def base_context(request: AdmissionRequest) -> dict[str, Any]:
         parts = username.split(":")
         if len(parts) == 4:
             ctx["serviceAccountNamespace"], ctx["serviceAccountName"] = parts[2], parts[3]
-    spec = pod_spec(request.resource)
-    if spec is not None:
-        images = _containers_images(spec)
+    template = pod_template(request.resource)
+    if template is not None:
+        images = _containers_images(template["spec"])
         if images:
             ctx["images"] = images
     return ctx
@@ -367,8 +353,6 @@ class _RuleRun:
         return element
 
     def pod_security(self, settings: Mapping[str, Any], where: str) -> _Outcome:
-        from gitopspol.engines.kyverno.podsecurity import evaluate_pod_security
-
         try:
             failed, message = evaluate_pod_security(self.request.resource, settings)
         except PolicyError as exc:

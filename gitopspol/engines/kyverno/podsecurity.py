@@ -36,18 +36,35 @@ CONTROL_CHECKS: dict[str, tuple[str, ...]] = {
 }
 
 
+def pod_template(resource: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The Pod template (``metadata`` and ``spec``) of a Pod or a Pod controller.
+
+    Pods are their own template; DaemonSet, Deployment, Job, ReplicaSet, StatefulSet,
+    ReplicationController use ``spec.template``, CronJob ``spec.jobTemplate.spec.template``.
+    None for other kinds.
+    """
+    spec = resource.get("spec")
+    if not isinstance(spec, dict):
+        return None
+    if resource.get("kind") == "Pod":
+        return {"metadata": resource.get("metadata") or {}, "spec": spec}
+    if resource.get("kind") == "CronJob":
+        job = spec.get("jobTemplate")
+        spec = job.get("spec") if isinstance(job, dict) else None
+    template = spec.get("template") if isinstance(spec, dict) else None
+    if not isinstance(template, dict) or not isinstance(template.get("spec"), dict):
+        return None
+    return {"metadata": template.get("metadata") or {}, "spec": template["spec"]}
+
+
 def pod_of(resource: Mapping[str, Any]) -> dict[str, Any]:
     """A Pod object for a Pod or for a Pod controller's template."""
-    kind = resource.get("kind")
-    if kind == "Pod":
+    if resource.get("kind") == "Pod":
         return dict(resource)
-    spec = resource.get("spec") or {}
-    if kind == "CronJob":
-        spec = ((spec.get("jobTemplate") or {}).get("spec")) or {}
-    template = spec.get("template") or {}
-    meta = dict(template.get("metadata") or {})
+    template = pod_template(resource) or {"metadata": {}, "spec": {}}
+    meta = dict(template["metadata"]) if isinstance(template["metadata"], dict) else {}
     meta.setdefault("namespace", (resource.get("metadata") or {}).get("namespace"))
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": template.get("spec") or {}}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": template["spec"]}
 
 
 def _reduced_pod(pod: Mapping[str, Any], images: Sequence[str]) -> dict[str, Any]:
