@@ -12,6 +12,10 @@ module adds what Kubernetes and Kyverno policies use beyond that:
   ``getEscapedPath``, ``getQuery``;
 * ip/cidr: ``ip``, ``isIP``, ``cidr``, ``isCIDR`` and their methods;
 * sets: ``sets.contains``, ``sets.equivalent``, ``sets.intersects``;
+* cel-go lists v3: ``flatten``, ``distinct``, ``slice``, ``sort``, ``reverse``,
+  ``lists.range`` (not ``sortBy``, ``first``, ``last``);
+* semver: ``semver``, ``isSemver``, ``major``, ``minor``, ``patch``, ``compareTo``,
+  ``isGreaterThan``, ``isLessThan``;
 * format: ``format.named``, ``format.dns1123Label()`` ... ``.validate(s)``;
 * authorizer: a stub (offline there is no RBAC);
 * Kyverno: ``resource.Get`` / ``resource.List``, ``image.GetMetadata``,
@@ -48,7 +52,7 @@ IP = "@ip"
 CIDR = "@cidr"
 IMAGE = "@image"
 #: Marker keys of the values this library builds; :func:`plain` turns them back into text.
-MARKERS = (QUANTITY, URL, IP, CIDR, IMAGE, "@authz", "@format")
+MARKERS = (QUANTITY, URL, IP, CIDR, IMAGE, "@authz", "@format", "@semver")
 
 # Kubernetes resource.Quantity grammar (apimachinery/pkg/api/resource/quantity.go).
 _QUANTITY_RE = re.compile(
@@ -99,7 +103,11 @@ def _format_fraction(value: Fraction) -> str:
     return format(float(value), "g")
 
 
-def _qcompare(a: dict[str, Any], b: dict[str, Any]) -> int:
+def _compare(a: dict[str, Any], b: dict[str, Any]) -> int:
+    """``compareTo`` of two quantities or two semantic versions."""
+    if SEMVER in a or SEMVER in b:
+        left_v, right_v = _semver_key(a), _semver_key(b)
+        return (left_v > right_v) - (left_v < right_v)
     left, right = _qvalue(a), _qvalue(b)
     return (left > right) - (left < right)
 
@@ -220,6 +228,45 @@ def _find_all(text: str, pattern: str, limit: int = -1) -> list[str]:
     return out if limit < 0 else out[:limit]
 
 
+def _flatten(items: list[Any], depth: int = 1) -> list[Any]:
+    if depth < 0:
+        raise ValueError("level must be non-negative")
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, list) and depth > 0:
+            out.extend(_flatten(item, depth - 1))
+        else:
+            out.append(item)
+    return out
+
+
+def _distinct(items: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for item in items:
+        if not any(_cel_equal(item, seen) for seen in out):
+            out.append(item)
+    return out
+
+
+def _slice(items: list[Any], start: int, end: int) -> list[Any]:
+    if start < 0 or end < 0 or start > end or end > len(items):
+        raise ValueError(f"cannot slice({start}, {end}) a list of size {len(items)}")
+    return items[start:end]
+
+
+def _sort(items: list[Any]) -> list[Any]:
+    try:
+        return sorted(items)
+    except TypeError:
+        raise ValueError("list elements must have the same comparable type") from None
+
+
+def _range(n: int) -> list[int]:
+    if n > 10_000:  # the runtime's iteration budget: no bigger list is useful
+        raise ValueError(f"lists.range({n}) is larger than 10000")
+    return list(range(n))
+
+
 def _list_sum(items: list[Any]) -> Any:
     total: Any = 0
     for item in items:
@@ -280,6 +327,54 @@ def _sets_equivalent(a: list[Any], b: list[Any]) -> bool:
 
 def _sets_intersects(a: list[Any], b: list[Any]) -> bool:
     return any(x in a for x in b)
+
+
+# ---- Kubernetes semver library (k8s.io/apiserver/pkg/cel/library/semverlib.go) ----------
+
+SEMVER = "@semver"
+_SEMVER_RE = re.compile(
+    r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)"
+    r"(?:-((?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)(?:\.(?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*))*))?"
+    r"(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$"
+)
+
+
+def _normalize_semver(text: str) -> str:
+    text = text.removeprefix("v")
+    core, sep, rest = text.partition("-") if "-" in text else text.partition("+")
+    parts = core.split(".")
+    while len(parts) < 3:
+        parts.append("0")
+    parts = [p.lstrip("0") or "0" if p.isdigit() else p for p in parts]
+    return ".".join(parts) + sep + rest
+
+
+def _parse_semver(text: str, normalize: bool = False) -> re.Match[str]:
+    match = _SEMVER_RE.match(_normalize_semver(text) if normalize else text)
+    if match is None:
+        raise ValueError(f"invalid semver: {text!r}")
+    return match
+
+
+def _semver(text: str, normalize: bool = False) -> dict[str, Any]:
+    match = _parse_semver(text, normalize)
+    return {SEMVER: match.group(0)}
+
+
+def _semver_key(value: dict[str, Any]) -> tuple[Any, ...]:
+    if SEMVER not in value:
+        raise ValueError("compareTo needs two quantities or two semvers")
+    match = _parse_semver(str(value[SEMVER]))
+    pre = match.group(4)
+    # A pre-release sorts before the release; identifiers compare numerically or by text.
+    ids = (
+        tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split(".")) if pre else ()
+    )
+    return (int(match.group(1)), int(match.group(2)), int(match.group(3)), not pre, ids)
+
+
+def _semver_part(index: int) -> Callable[[dict[str, Any]], int]:
+    return lambda value: int(_parse_semver(str(value.get(SEMVER, "")), False).group(index))
 
 
 # ---- Kyverno -----------------------------------------------------------------------------
@@ -589,6 +684,17 @@ def function_decls(cel: Any) -> list[Any]:
         member("min", D, [L], _list_min),
         member("max", D, [L], _list_max),
         member("isSorted", B, [L], _is_sorted),
+        # cel-go lists extension, version 3 (as Kyverno enables it)
+        fn(
+            "flatten",
+            ("flatten", L, [L], True, _flatten),
+            ("flatten_n", L, [L, INT], True, _flatten),
+        ),
+        member("distinct", L, [L], _distinct),
+        member("slice", L, [L, INT, INT], _slice),
+        member("sort", L, [L], _sort),
+        member("reverse", L, [L], lambda items: items[::-1]),
+        free("lists.range", L, [INT], _range),
         # indexOf/lastIndexOf for strings and lists: the source is rewritten to these names
         # (see compat.py), since the runtime refuses a second "indexOf" declaration.
         fn(
@@ -617,9 +723,9 @@ def function_decls(cel: Any) -> list[Any]:
         member("asInteger", INT, [M], _as_integer),
         member("asApproximateFloat", T.DOUBLE, [M], lambda q: float(_qvalue(q))),
         member("sign", INT, [M], lambda q: (_qvalue(q) > 0) - (_qvalue(q) < 0)),
-        member("compareTo", INT, [M, M], _qcompare),
-        member("isGreaterThan", B, [M, M], lambda a, b: _qcompare(a, b) > 0),
-        member("isLessThan", B, [M, M], lambda a, b: _qcompare(a, b) < 0),
+        member("compareTo", INT, [M, M], _compare),
+        member("isGreaterThan", B, [M, M], lambda a, b: _compare(a, b) > 0),
+        member("isLessThan", B, [M, M], lambda a, b: _compare(a, b) < 0),
         fn("add", ("add_q", M, [M, M], True, _qarith(1)), ("add_i", M, [M, INT], True, _qarith(1))),
         fn(
             "sub",
@@ -670,6 +776,20 @@ def function_decls(cel: Any) -> list[Any]:
             ("containsCIDR_s", B, [M, S], True, _contains_cidr),
             ("containsCIDR_c", B, [M, M], True, _contains_cidr),
         ),
+        # semver (Kubernetes): compareTo/isGreaterThan/isLessThan are shared with quantity
+        fn(
+            "semver",
+            ("semver_s", M, [S], False, _semver),
+            ("semver_sn", M, [S, B], False, _semver),
+        ),
+        fn(
+            "isSemver",
+            ("isSemver_s", B, [S], False, _valid(_semver)),
+            ("isSemver_sn", B, [S, B], False, lambda t, n: _valid(lambda x: _semver(x, n))(t)),
+        ),
+        member("major", INT, [M], _semver_part(1)),
+        member("minor", INT, [M], _semver_part(2)),
+        member("patch", INT, [M], _semver_part(3)),
         # sets (Kubernetes)
         free("sets.contains", B, [L, L], _sets_contains),
         free("sets.equivalent", B, [L, L], _sets_equivalent),

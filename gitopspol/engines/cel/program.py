@@ -62,14 +62,28 @@ def _env(variables: tuple[str, ...]) -> Any:
     env = _ENVS.get(variables)
     if env is None:
         from cel_expr_python import cel
-        from cel_expr_python.ext import ext_optional, ext_strings
+        from cel_expr_python.ext import (
+            ext_bindings,
+            ext_encoders,
+            ext_math,
+            ext_optional,
+            ext_strings,
+        )
 
         map_type = cel.Type.Map(cel.Type.STRING, cel.Type.DYN)
         env = cel.NewEnv(
             variables={
                 name: map_type if name in _MAP_VARIABLES else cel.Type.DYN for name in variables
             },
-            extensions=[ext_optional.ExtOptional(), ext_strings.ExtStrings()],
+            # What Kyverno's base environment enables (pkg/cel/compiler/env.go), which
+            # follows Kubernetes': strings v2, math, encoders (base64), cel.bind.
+            extensions=[
+                ext_optional.ExtOptional(),
+                ext_strings.ExtStrings(2),
+                ext_math.ExtMath(),
+                ext_encoders.ExtEncoders(),
+                ext_bindings.ExtBindings(),
+            ],
             functions=library.function_decls(cel),
         )
         _ENVS[variables] = env

@@ -316,3 +316,63 @@ def test_format_length_limit() -> None:
     long_label = "a" * 64
     errors = ev(f"format.dns1123Label().validate('{long_label}').value()")
     assert errors == ["must be no more than 63 characters"]
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("[[1, [2]], [3]].flatten()", [1, [2], 3]),
+        ("[[1, [2]], [3]].flatten(2)", [1, 2, 3]),
+        ("[1, 2, 1, 1.0].distinct()", [1, 2]),
+        ("[1, 2, 3].slice(1, 3)", [2, 3]),
+        ("[3, 1, 2].sort()", [1, 2, 3]),
+        ("['b', 'a'].sort()", ["a", "b"]),
+        ("[1, 2].reverse()", [2, 1]),
+        ("lists.range(3)", [0, 1, 2]),
+        ("math.greatest(1, 5) + math.least(2, 3)", 7),
+        ("base64.encode(b'hi')", "aGk="),
+        ("string(base64.decode('aGk='))", "hi"),
+        ("cel.bind(x, 2, x * x)", 4),
+    ],
+)
+def test_kyverno_base_extensions(expr: str, expected: Any) -> None:
+    assert ev(expr) == expected
+
+
+def test_list_extension_errors() -> None:
+    with pytest.raises(PolicyError, match="cannot slice"):
+        ev("[1, 2].slice(1, 5)")
+    with pytest.raises(PolicyError, match="same comparable type"):
+        ev("[1, 'a'].sort()")
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        (
+            "semver('1.2.3').major() * 100 + semver('1.2.3').minor() * 10 + semver('1.2.3').patch()",
+            123,
+        ),
+        ("semver('1.10.0').compareTo(semver('1.9.0'))", 1),
+        ("semver('1.2.3').isGreaterThan(semver('1.2.3-rc.1'))", True),
+        ("semver('1.0.0-alpha').isLessThan(semver('1.0.0-alpha.1'))", True),
+        ("semver('1.0.0-2').isLessThan(semver('1.0.0-10'))", True),
+        ("semver('1.0.0-2').isLessThan(semver('1.0.0-rc'))", True),
+        ("semver('1.0.0+build').compareTo(semver('1.0.0'))", 0),
+        ("semver('v1.2', true).minor()", 2),
+        (
+            "isSemver('1.2.3') && !isSemver('1.2') && !isSemver('v1.2.3') && isSemver('v1.2', true)",
+            True,
+        ),
+        ("semver('1.2.3')", "1.2.3"),
+    ],
+)
+def test_semver(expr: str, expected: Any) -> None:
+    assert ev(expr) == expected
+
+
+def test_semver_errors() -> None:
+    with pytest.raises(PolicyError, match="invalid semver"):
+        ev("semver('1.2')")
+    with pytest.raises(PolicyError, match="two quantities or two semvers"):
+        ev("semver('1.0.0').compareTo(quantity('1'))")
