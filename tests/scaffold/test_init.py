@@ -119,6 +119,11 @@ def test_default_repository_layout(default_repo: Path) -> None:
     assert "upload-sarif" in steps
     hooks = load_file(root / ".pre-commit-config.yaml")["repos"][0]["hooks"]
     assert [h["entry"] for h in hooks] == ["gitopspol validate", "gitopspol test"]
+    (offered,) = load_file(root / ".pre-commit-hooks.yaml")
+    assert offered["args"] == ["prd"]
+    script = root / offered["entry"]
+    assert os.access(script, os.X_OK)
+    assert 'exec gitopspol check "$tier" -C "$policies" "$@"' in script.read_text()
     assert [c.name for c in repo.clusters] == ["sbx-1", "prd-1"]
 
 
