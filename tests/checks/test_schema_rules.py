@@ -27,8 +27,8 @@ spec:
     validate:
       pattern: {metadata: {labels: {team: "?*"}}}
 ---
-apiVersion: v1
-kind: ConfigMap
+apiVersion: example.com/v1
+kind: Widget
 metadata:
   name: settings
   namespace: kyverno
@@ -84,7 +84,7 @@ def test_schema_findings_point_at_the_source_line() -> None:
             Severity.WARNING,
             Location("policies/require.yaml", 17, 7),
             "prd",
-            "ConfigMap/kyverno/settings",
+            "Widget/kyverno/settings",
         ),
     ]
     assert (
