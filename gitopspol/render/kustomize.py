@@ -16,6 +16,7 @@ build it once; every result it hands out is a private copy.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterable
@@ -387,10 +388,7 @@ class Renderer:
     def _documents(self, path: Path) -> list[tuple[int, Any]]:
         docs = self._docs.get(path)
         if docs is None:
-            try:
-                loaded = yamlio.load_all(self._text(path), path)
-            except GitopspolError as exc:
-                raise RenderError(exc.message, exc.file, exc.line) from None
+            loaded = _load_all(self._text(path), path)
             docs = [(i, d) for i, d in enumerate(loaded) if d is not None]
             self._docs[path] = docs
         return docs
@@ -810,7 +808,7 @@ class Renderer:
         file, line = kust.where(*where, "patch")
         try:
             # kustomize trims the inline patch text (strings.TrimSpace).
-            loaded = [d for d in yamlio.load_all(inline.strip(), kust.path) if d is not None]
+            loaded = [d for d in _load_all(inline.strip(), kust.path) if d is not None]
         except GitopspolError as exc:
             raise RenderError(f"invalid inline patch: {exc.message}", file, line) from None
         origins = [(doc, Origin(file, 0, (), (line or 0) + 1)) for doc in loaded]
@@ -1013,6 +1011,35 @@ class Renderer:
 
 # ---------------------------------------------------------------------------------------
 # helpers used by the transformers
+
+
+def _load_all(text: str, source: Path) -> list[Any]:
+    """Every document of a YAML stream; JSON text (most JSON 6902 patches) takes a fast path.
+
+    JSON is YAML, so both paths give the same data; JSON with duplicate keys or other
+    surprises falls back to the YAML loader, which reports them.
+    """
+    head = text.lstrip()[:1]
+    if head in ("[", "{"):
+        try:
+            return [json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)]
+        except (ValueError, RecursionError):
+            pass
+    try:
+        return yamlio.load_all(text, source)
+    except GitopspolError as exc:
+        raise RenderError(exc.message, exc.file, exc.line) from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NaN/Infinity: let the YAML loader decide
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise ValueError("duplicate key")
+    return out
 
 
 def _doc_line(text: str, doc_index: int) -> int | None:
