@@ -5,13 +5,16 @@ ValidatingAdmissionPolicy semantics:
 
 1. ``matchConditions`` (``celPreconditions`` for a ``validate.cel`` rule): any false -> SKIP;
 2. ``variables`` in order, each seeing the earlier ones as ``variables.<name>``;
-3. ``validations`` (``expressions``): any false -> FAIL with its ``messageExpression``
-   (when it gives a non-empty string), else its ``message``, else ``failed expression: E``;
+3. ``validations`` (``expressions``), in order: the first that is false gives FAIL with its
+   ``messageExpression`` (when it gives a non-empty string), else its ``message``, else
+   ``failed expression: E``;
 4. ``auditAnnotations`` are evaluated (an error is an error) but do not change the verdict.
 
-An expression that cannot be evaluated gives ERROR, or SKIP when ``failurePolicy: Ignore``.
-Variables are evaluated eagerly; one that fails only matters when an expression uses it
-(Kubernetes evaluates them lazily), and then its own error is reported.
+An expression that cannot be evaluated gives ERROR, or SKIP when ``failurePolicy: Ignore``;
+for ``validate.cel`` a validation that cannot be evaluated is a FAIL (the Kubernetes
+validator library that Kyverno runs these rules on denies on an error). Variables are
+evaluated eagerly; one that fails only matters when an expression uses it (Kubernetes
+evaluates them lazily), and then its own error is reported.
 """
 
 from __future__ import annotations
@@ -196,45 +199,33 @@ def _evaluate(
         return result(Status.ERROR, message)
 
     scope = _Scope(act)
-    messages: list[str] = []
-    errors: list[str] = []
     try:
         for index, cond in enumerate(conditions):
             where = f"{fields.conditions}[{index}]"
-            value = _boolean(scope, _expression(cond, where), where)
-            if not value:
+            if not _boolean(scope, _expression(cond, where), where):
                 return result(Status.SKIP, f"match condition {cond.get('name', index)!r} is false")
         for index, var in enumerate(spec.get("variables") or []):
             where = f"{fields.variables}[{index}]"
             scope.define(str(var.get("name", "")), _expression(var, where), where)
+        # The first validation that is false or fails decides (Kyverno returns there too).
         for index, check in enumerate(validations):
             where = f"{fields.validations}[{index}]"
-            expr = _expression(check, where)
             try:
-                value = _boolean(scope, expr, where)
+                value = _boolean(scope, _expression(check, where), where)
             except PolicyError as exc:
-                if errors_fail:
-                    messages.append(f"expression resulted in an error: {exc.message}")
-                else:
-                    errors.append(exc.message)
-                continue
+                if not errors_fail:
+                    raise
+                return result(Status.FAIL, f"expression resulted in an error: {exc.message}")
             if not value:
-                messages.append(_message(check, scope))
+                return result(Status.FAIL, _message(check, scope))
         for index, note in enumerate(spec.get("auditAnnotations") or []):
             where = f"{fields.annotations}[{index}]"
             value_expr = note.get("valueExpression") if isinstance(note, dict) else None
             if not isinstance(value_expr, str):
                 raise PolicyError(f"{where}: needs a string 'valueExpression'")
-            try:
-                scope.run(value_expr, where)
-            except PolicyError as exc:
-                errors.append(exc.message)
+            scope.run(value_expr, where)
     except PolicyError as exc:
         return error(exc.message)
-    if messages:
-        return result(Status.FAIL, messages[0])
-    if errors:
-        return error("; ".join(errors))
     return result(Status.PASS)
 
 

@@ -507,3 +507,17 @@ def test_delete_requests_see_old_object() -> None:
     result = one(evaluate_validating_policy(policy, AdmissionRequest(None, pod(), "DELETE")))
     assert result.status is Status.PASS
     assert evaluate_validating_policy(policy, AdmissionRequest(pod())) == []
+
+
+def test_first_failing_validation_decides() -> None:
+    checks = [
+        {"expression": "true"},
+        {"expression": "object.spec.nope == 1"},
+        {"expression": "false", "message": "second"},
+    ]
+    result = one(evaluate_validating_policy(vpol(validations=checks), AdmissionRequest(pod())))
+    assert result.status is Status.ERROR
+    assert result.message.startswith("spec.validations[1]:")
+    checks = [{"expression": "false", "message": "first"}, {"expression": "object.spec.nope"}]
+    result = one(evaluate_validating_policy(vpol(validations=checks), AdmissionRequest(pod())))
+    assert (result.status, result.message) == (Status.FAIL, "first")
