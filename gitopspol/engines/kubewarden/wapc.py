@@ -32,7 +32,9 @@ lazily: it is the optional ``kubewarden`` extra.
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,8 +61,9 @@ MAX_LOG_LINES = 1000
 _HOST = "wapc"
 _STARTS = ("_start", "wapc_init")
 _PAGE = 65536
-#: Compiled modules by digest: (engine, module, the lock that serialises its calls).
-_CACHE: dict[str, tuple[wasmtime.Engine, wasmtime.Module, threading.Lock]] = {}
+_CACHE: dict[str, _Compiled] = {}
+#: Modules loaded from files, by (path, mtime, size, inode).
+_PATHS: dict[tuple[str, int, int, int], WapcModule] = {}
 _CACHE_LOCK = threading.Lock()
 
 
@@ -118,20 +121,29 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def _host_functions(state: _CallState) -> dict[str, tuple[int, int, Callable[..., Any]]]:
-    """The waPC imports: name -> (parameter count, result count, implementation)."""
+def _host_functions(
+    current: Callable[[], _CallState],
+) -> dict[str, tuple[int, int, Callable[..., Any]]]:
+    """The waPC imports: name -> (parameter count, result count, implementation).
+
+    ``current`` gives the state of the call in progress (calls on a module are serialised).
+    """
 
     def guest_request(caller: wasmtime.Caller, op_ptr: int, ptr: int) -> None:
+        state = current()
         _write(caller, ptr, state.payload)
         _write(caller, op_ptr, state.operation)
 
     def guest_response(caller: wasmtime.Caller, ptr: int, length: int) -> None:
+        state = current()
         state.response = _read(caller, ptr, length)
 
     def guest_error(caller: wasmtime.Caller, ptr: int, length: int) -> None:
+        state = current()
         state.error = _text(_read(caller, ptr, length))
 
     def host_call(caller: wasmtime.Caller, *args: int) -> int:
+        state = current()
         binding, namespace, operation = (
             _text(_read(caller, args[i], args[i + 1])) for i in (0, 2, 4)
         )
@@ -143,18 +155,23 @@ def _host_functions(state: _CallState) -> dict[str, tuple[int, int, Callable[...
         return 0
 
     def host_response_len(caller: wasmtime.Caller) -> int:
+        state = current()
         return len(state.host_response or b"")
 
     def host_response(caller: wasmtime.Caller, ptr: int) -> None:
+        state = current()
         _write(caller, ptr, state.host_response or b"")
 
     def host_error_len(caller: wasmtime.Caller) -> int:
+        state = current()
         return len((state.host_error or "").encode())
 
     def host_error(caller: wasmtime.Caller, ptr: int) -> None:
+        state = current()
         _write(caller, ptr, (state.host_error or "").encode())
 
     def console_log(caller: wasmtime.Caller, ptr: int, length: int) -> None:
+        state = current()
         if len(state.logs) < MAX_LOG_LINES:
             state.logs.append(_text(_read(caller, ptr, length)))
 
@@ -171,18 +188,87 @@ def _host_functions(state: _CallState) -> dict[str, tuple[int, int, Callable[...
     }
 
 
+class _Compiled:
+    """A compiled module with its engine, its linked imports and the lock of its calls."""
+
+    __slots__ = ("engine", "lock", "pre", "state")
+
+    def __init__(self, engine: wasmtime.Engine, module: wasmtime.Module) -> None:
+        import wasmtime
+
+        self.engine = engine
+        self.lock = threading.Lock()
+        self.state = _CallState(b"", b"")
+        linker = wasmtime.Linker(engine)
+        i32 = wasmtime.ValType.i32()
+        for name, (params, results, impl) in _host_functions(lambda: self.state).items():
+            kind = wasmtime.FuncType([i32] * params, [i32] * results)
+            linker.define_func(_HOST, name, kind, impl, access_caller=True)
+        try:
+            self.pre = linker.instantiate_pre(module)
+        except wasmtime.WasmtimeError as exc:
+            # an import outside the waPC set (WASI, say): this host cannot run the module
+            raise PolicyError(f"policy module cannot be linked: {_reason(exc)}") from None
+
+
+class _Watchdog:
+    """One daemon thread that interrupts calls past their deadline (epoch interruption).
+
+    A call arms a deadline for its engine and disarms it when done; when a deadline passes
+    first, the engine's epoch is incremented and the running wasm traps with INTERRUPT.
+    The thread sleeps on a condition until the next deadline: no polling.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._armed: dict[int, tuple[float, wasmtime.Engine]] = {}
+        self._next = 0
+        self._thread: threading.Thread | None = None
+        #: When the thread wakes up next (it need not be woken for a later deadline).
+        self._wake = math.inf
+
+    def arm(self, engine: wasmtime.Engine, timeout: float) -> int:
+        with self._cond:
+            self._next += 1
+            deadline = time.monotonic() + timeout
+            self._armed[self._next] = (deadline, engine)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="gitopspol-wasm-watchdog", daemon=True
+                )
+                self._thread.start()
+            elif deadline < self._wake:
+                self._cond.notify()
+            return self._next
+
+    def disarm(self, token: int) -> None:
+        with self._cond:
+            self._armed.pop(token, None)
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                for token, (deadline, engine) in list(self._armed.items()):
+                    if deadline <= now:
+                        del self._armed[token]
+                        engine.increment_epoch()
+                self._wake = min(
+                    (deadline for deadline, _ in self._armed.values()), default=math.inf
+                )
+                self._cond.wait(None if self._wake == math.inf else self._wake - now)
+
+
+_WATCHDOG = _Watchdog()
+
+
 class WapcModule:
     """A compiled waPC policy module. Build it with :meth:`load` or :meth:`from_bytes`."""
 
-    __slots__ = ("_engine", "_lock", "_module", "digest", "logs", "source")
+    __slots__ = ("_compiled", "digest", "logs", "source")
 
-    def __init__(
-        self,
-        compiled: tuple[wasmtime.Engine, wasmtime.Module, threading.Lock],
-        source: str,
-        digest: str,
-    ) -> None:
-        self._engine, self._module, self._lock = compiled
+    def __init__(self, compiled: _Compiled, source: str, digest: str) -> None:
+        self._compiled = compiled
         #: Where the module came from (a path, or a label for in-memory modules).
         self.source = source
         #: ``sha256:<hex>`` of the module bytes.
@@ -199,7 +285,14 @@ class WapcModule:
         """
         p = Path(path)
         try:
-            if p.stat().st_size > MAX_MODULE_BYTES:
+            stat = p.stat()
+            # A file unchanged since it was last loaded is not read and hashed again.
+            key = (str(p.resolve()), stat.st_mtime_ns, stat.st_size, stat.st_ino)
+            with _CACHE_LOCK:
+                known = _PATHS.get(key)
+            if known is not None:
+                return cls(known._compiled, str(p), known.digest)
+            if stat.st_size > MAX_MODULE_BYTES:
                 raise InputError(f"module is larger than {MAX_MODULE_BYTES} bytes", p)
             data = p.read_bytes()
         except FileNotFoundError:
@@ -208,7 +301,10 @@ class WapcModule:
             raise InputError("is a directory, expected a policy module", p) from None
         except PermissionError:
             raise InputError("permission denied", p) from None
-        return cls.from_bytes(data, source=str(p))
+        loaded = cls.from_bytes(data, source=str(p))
+        with _CACHE_LOCK:
+            _PATHS[key] = loaded
+        return loaded
 
     @classmethod
     def from_bytes(cls, data: bytes | str, *, source: str = "<module>") -> WapcModule:
@@ -233,8 +329,12 @@ class WapcModule:
                 ) from None
             if "__guest_call" not in {export.name for export in module.exports}:
                 raise PolicyError("not a waPC module: it does not export '__guest_call'", source)
+            try:
+                built = _Compiled(engine, module)
+            except PolicyError as exc:
+                raise PolicyError(exc.message, source) from None
             with _CACHE_LOCK:
-                compiled = _CACHE.setdefault(digest, (engine, module, threading.Lock()))
+                compiled = _CACHE.setdefault(digest, built)
         return cls(compiled, source, digest)
 
     def call(
@@ -254,35 +354,30 @@ class WapcModule:
         of fuel or time, or needs more memory than allowed. Calls on one module are
         serialised (a wasm instance is single-threaded).
         """
-        with self._lock:
-            state = _CallState(operation.encode("utf-8"), bytes(payload))
+        compiled = self._compiled
+        with compiled.lock:
+            state = compiled.state = _CallState(operation.encode("utf-8"), bytes(payload))
             try:
                 return self._call(state, fuel, timeout, memory_limit)
             finally:
                 self.logs = tuple(state.logs)
+                compiled.state = _CallState(b"", b"")
 
     def _call(
         self, state: _CallState, fuel: int | None, timeout: float | None, memory_limit: int
     ) -> bytes:
         import wasmtime
 
-        store = wasmtime.Store(self._engine)
+        compiled = self._compiled
+        store = wasmtime.Store(compiled.engine)
         store.set_limits(memory_size=memory_limit)
         # Fuel is always consumed (the engine is configured for it): "unbounded" is the max.
         store.set_fuel(fuel if fuel is not None else 2**63 - 1)
         store.set_epoch_deadline(1 if timeout is not None else 2**63 - 1)
-        linker = wasmtime.Linker(self._engine)
-        i32 = wasmtime.ValType.i32()
-        for name, (params, results, impl) in _host_functions(state).items():
-            kind = wasmtime.FuncType([i32] * params, [i32] * results)
-            linker.define_func(_HOST, name, kind, impl, access_caller=True)
-        timer = threading.Timer(timeout, self._engine.increment_epoch) if timeout else None
-        if timer is not None:
-            timer.daemon = True
-            timer.start()
+        token = _WATCHDOG.arm(compiled.engine, timeout) if timeout is not None else None
         instance: wasmtime.Instance | None = None
         try:
-            instance = linker.instantiate(store, self._module)
+            instance = compiled.pre.instantiate(store)
             exports = instance.exports(store)
             for start in _STARTS:
                 func = exports.get(start)
@@ -302,8 +397,8 @@ class WapcModule:
                 text = f"memory limit of {memory_limit} bytes exceeded ({text})"
             raise PolicyError(f"policy module cannot run: {text}", self.source) from None
         finally:
-            if timer is not None:
-                timer.cancel()
+            if token is not None:
+                _WATCHDOG.disarm(token)
         if result == 0:
             reason = state.error or "no error message set for call failure"
             raise PolicyError(f"policy module error: {reason}", self.source)
