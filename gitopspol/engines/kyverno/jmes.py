@@ -464,11 +464,6 @@ def query(expr: str, data: Any) -> Any:
         raise UnresolvedVariable(f"JMESPath query {expr!r} failed: {exc}") from None
 
 
-def has_variables(text: str) -> bool:
-    """True when ``text`` holds a ``{{ }}`` expression."""
-    return "{{" in text and _VAR_RE.search(text) is not None
-
-
 def substitute(value: Any, context: Any, *, lenient: bool = False) -> Any:
     """Resolve every ``{{ }}`` in ``value`` (strings, nested in dicts and lists).
 

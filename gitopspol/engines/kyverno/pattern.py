@@ -97,7 +97,7 @@ def _element(resource: Any, pattern: Any, path: str) -> None:
             if not validate_value(value, pattern):
                 raise _Mismatch(
                     path,
-                    f"resource value '{_show(resource)}' does not match '{_show(pattern)}' at path {path}",
+                    f"resource value '{go_sprint(resource)}' does not match '{go_sprint(pattern)}' at path {path}",
                 )
 
 
@@ -420,7 +420,3 @@ def _type_name(value: Any) -> str:
     if isinstance(value, list):
         return "array"
     return type(value).__name__
-
-
-def _show(value: Any) -> str:
-    return go_sprint(value)
