@@ -29,13 +29,17 @@ def evaluate(
     ``values`` are context variables by dotted path (``{"request.operation": "UPDATE",
     "dictionary.data.env": "prod"}``), as a Kyverno values file gives them; they also stand
     in for apiCall/configMap context entries, which are never fetched. ``namespace_labels``
-    are the labels of the request's namespace (for ``namespaceSelector``). Rules that do not
+    are the labels of the request's namespace (for ``namespaceSelector``; default: the labels
+    of ``request.namespace_object``). Rules that do not
     apply give no result; actions come from the effective failure action (Enforce -> DENY,
     Audit -> AUDIT). Documents that are not kyverno.io policies are ignored.
     """
     from gitopspol.engines.kyverno.engine import Inputs, evaluate_policy
 
-    inputs = Inputs(variables=dict(values or {}), namespace_labels=dict(namespace_labels or {}))
+    if namespace_labels is None:
+        meta = (request.namespace_object or {}).get("metadata") or {}
+        namespace_labels = meta.get("labels") or {}
+    inputs = Inputs(variables=dict(values or {}), namespace_labels=dict(namespace_labels))
     results: list[RuleResult] = []
     for policy in policies:
         api = str(policy.get("apiVersion", ""))

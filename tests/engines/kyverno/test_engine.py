@@ -493,3 +493,18 @@ def test_malformed_rules_never_raise(spot: str, junk: Any) -> None:
         for result in evaluate([policy], request):
             if result.status is Status.ERROR:
                 assert result.message.startswith("policy demo, rule ")
+
+
+def test_namespace_labels_default_to_the_namespace_object() -> None:
+    policy = copy.deepcopy(POLICY)
+    policy["spec"]["rules"][0]["match"]["any"][0]["resources"]["namespaceSelector"] = {
+        "matchExpressions": [{"key": "env", "operator": "In", "values": ["prod"]}]
+    }
+    namespace = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": "default", "labels": {"env": "prod"}},
+    }
+    request = AdmissionRequest(object=pod("nginx:latest"), namespace_object=namespace)
+    assert {r.rule: r.status for r in evaluate([policy], request)}["no-latest"] is Status.FAIL
+    assert "no-latest" not in {r.rule for r in evaluate([policy], request, namespace_labels={})}
