@@ -121,13 +121,13 @@ def template_repo(versions: Sequence[ScaffoldVersion] | None = None) -> Path:
     return repo
 
 
-def _questions(template: Path) -> dict[str, Any]:
-    """The scaffold's questions (``copier.yml`` without its ``_`` settings)."""
-    doc = load_file(template / "copier.yml")
-    return {k: v for k, v in doc.items() if not k.startswith("_")}
+def default_tiers() -> list[str]:
+    """The tiers the newest scaffold creates without a ``tiers`` answer (its copier.yml)."""
+    questions = load_file(shipped_versions()[-1].path / "copier.yml")
+    return list(questions["tiers"]["default"])
 
 
-def parse_data(items: Sequence[str], template: Path | None = None) -> dict[str, Any]:
+def parse_data(items: Sequence[str]) -> dict[str, Any]:
     """Parse ``--data KEY=VALUE`` arguments; each VALUE is a YAML scalar or flow list/map."""
     known = set(ANSWER_SCHEMAS)
     answers: dict[str, Any] = {}
@@ -161,11 +161,23 @@ def check_answers(answers: Mapping[str, Any]) -> None:
             raise ConfigError(f"--data {where}: {message}")
     tiers = answers.get("tiers")
     if tiers is not None:
+        profiles = builtin_profiles()
         for index, name in enumerate(tiers):
             if name in tiers[:index]:
                 raise ConfigError(f"--data tiers[{index}]: duplicate tier {name!r}")
+            # Tiers are listed least strict first: built-in names must keep their order.
+            for earlier in tiers[:index]:
+                if (
+                    earlier in profiles
+                    and name in profiles
+                    and profiles[earlier].rank > profiles[name].rank
+                ):
+                    raise ConfigError(
+                        f"--data tiers[{index}]: {name!r} is listed after the stricter "
+                        f"{earlier!r} (list tiers least strict first)"
+                    )
     clusters = answers.get("clusters") or []
-    tier_names = tiers if tiers is not None else ["sbx", "prd"]
+    tier_names = tiers if tiers is not None else default_tiers()
     seen: set[str] = set()
     for index, cluster in enumerate(clusters):
         if cluster["tier"] not in tier_names:

@@ -232,6 +232,7 @@ def _listing(folder: Path) -> list[str]:
     [
         (["tiers=[sbx, Prod]"], "--data tiers[1]: 'Prod' is not a DNS-1123 label"),
         (["tiers=[sbx, ../prd]"], "--data tiers[1]: '../prd' is not a DNS-1123 label"),
+        (["tiers=[prd, sbx]"], "--data tiers[1]: 'sbx' is listed after the stricter 'prd'"),
         (["tiers=[sbx, prd, sbx]"], "--data tiers[2]: duplicate tier 'sbx'"),
         (
             ["registries=[ubuntu, my registry]"],
