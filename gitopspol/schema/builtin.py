@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
+from jsonschema.exceptions import ValidationError
+from jsonschema.protocols import Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -57,12 +60,42 @@ def builtin_ref(api_version: str, kind: str) -> str | None:
     return index.get(f"{api_version} {kind}") or index.get(f"{api_version} *")
 
 
+def _unique_list_map_keys(
+    validator: Validator, keys: Any, instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
+    """``x-kubernetes-list-map-keys``: no two items of a map list share their key fields.
+
+    The API server rejects such a list ("Duplicate value"); Kubernetes and Kyverno use map
+    lists for named entries (variables, matchConditions, validations' names...).
+    """
+    if not isinstance(instance, list) or not isinstance(keys, list):
+        return
+    first: dict[str, int] = {}
+    for index, item in enumerate(instance):
+        if not isinstance(item, dict):
+            continue
+        key = json.dumps([item.get(name) for name in keys], sort_keys=True, default=str)
+        if key in first:
+            shown = ", ".join(f"{name}={json.dumps(item.get(name), default=str)}" for name in keys)
+            yield ValidationError(
+                f"duplicate entry {shown} (first at index {first[key]})", path=[index]
+            )
+        else:
+            first[key] = index
+
+
+#: Draft 2020-12 plus the Kubernetes keyword JSON Schema cannot express.
+SchemaValidator: type[Validator] = validators.extend(  # type: ignore[no-untyped-call]  # untyped upstream
+    Draft202012Validator, {"x-kubernetes-list-map-keys": _unique_list_map_keys}
+)
+
+
 @functools.cache
-def builtin_validator(ref: str) -> Draft202012Validator:
+def builtin_validator(ref: str) -> Validator:
     """A compiled validator for one bundled schema reference (cached)."""
     return compile_schema({"$ref": ref})
 
 
-def compile_schema(schema: dict[str, Any]) -> Draft202012Validator:
+def compile_schema(schema: dict[str, Any]) -> Validator:
     """A validator for ``schema`` that can refer to the bundled schemas."""
-    return Draft202012Validator(schema, registry=schema_registry())
+    return SchemaValidator(schema, registry=schema_registry())

@@ -14,7 +14,8 @@ matters for validating a manifest the way ``kubectl apply --validate=strict`` do
   and its ``metadata`` is an ObjectMeta;
 * value validation inside ``allOf``/``anyOf``/``oneOf``/``not`` never declares structure,
   so no ``additionalProperties: false`` is added there;
-* ``x-kubernetes-list-type: set`` lists must not repeat an item;
+* ``x-kubernetes-list-type: set`` lists must not repeat an item, and ``map`` lists must not
+  repeat their ``x-kubernetes-list-map-keys`` (checked by ``builtin.SchemaValidator``);
 * OpenAPI 3.0's boolean ``exclusiveMinimum``/``exclusiveMaximum`` become the numeric form.
 
 CEL rules (``x-kubernetes-validations``) are not evaluated here.
@@ -65,6 +66,8 @@ def openapi_to_jsonschema(
             out[key] = node[key]
     if node.get("x-kubernetes-list-type") == "set":
         out["uniqueItems"] = True  # the API server rejects duplicates in a set list
+    if node.get("x-kubernetes-list-type") == "map" and "x-kubernetes-list-map-keys" in node:
+        out["x-kubernetes-list-map-keys"] = node["x-kubernetes-list-map-keys"]
     if "enum" in out and node.get("nullable") is True:
         out["enum"] = [*out["enum"], None]
     for key, flag in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):

@@ -17,6 +17,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError, best_match
+from jsonschema.protocols import Validator
 
 from gitopspol.schema.builtin import builtin_ref, builtin_validator, compile_schema
 from gitopspol.schema.crds import CONSTRAINTS_GROUP, CrdRegistry
@@ -157,14 +158,14 @@ def validate_constraint_parameters(template: Any, constraint: Any) -> list[Schem
 
 
 @functools.lru_cache(maxsize=256)
-def _parameter_validator(schema_json: str, legacy: bool) -> Draft202012Validator:
+def _parameter_validator(schema_json: str, legacy: bool) -> Validator:
     schema = openapi_to_jsonschema(json.loads(schema_json), preserve_all=legacy)
     Draft202012Validator.check_schema(schema)
     return compile_schema(schema)
 
 
 def _problems(
-    validator: Draft202012Validator, instance: Any, prefix: Path, source: str
+    validator: Validator, instance: Any, prefix: Path, source: str
 ) -> Iterator[SchemaProblem]:
     for error in validator.iter_errors(instance):
         for path, message in _explain(error):

@@ -376,3 +376,40 @@ def test_object_meta_names_and_labels() -> None:
             "at most 253 characters)",
         ),
     ]
+
+
+def test_map_lists_reject_duplicate_keys(registry: CrdRegistry) -> None:
+    vpol = {
+        "apiVersion": "policies.kyverno.io/v1",
+        "kind": "ValidatingPolicy",
+        "metadata": {"name": "p"},
+        "spec": {
+            "variables": [
+                {"name": "images", "expression": "object.spec.containers"},
+                {"name": "images", "expression": "object.spec.initContainers"},
+            ],
+            "validations": [{"expression": "true"}],
+        },
+    }
+    assert problems(vpol) == [
+        ("spec.variables[1]", 'duplicate entry name="images" (first at index 0)')
+    ]
+    vpol["spec"]["variables"][1]["name"] = "init"
+    assert problems(vpol) == []
+    converted = openapi_to_jsonschema(
+        {"type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]}
+    )
+    assert converted["x-kubernetes-list-map-keys"] == ["name"]
+
+
+def test_kyverno_rule_names_are_unique() -> None:
+    rule = {"name": "check", "match": {"any": [{"resources": {"kinds": ["Pod"]}}]}}
+    policy = {
+        "apiVersion": "kyverno.io/v1",
+        "kind": "ClusterPolicy",
+        "metadata": {"name": "p"},
+        "spec": {"rules": [rule, dict(rule)]},
+    }
+    assert problems(policy) == [
+        ("spec.rules[1]", 'duplicate entry name="check" (first at index 0)')
+    ]
