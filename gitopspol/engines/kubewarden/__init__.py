@@ -30,7 +30,12 @@ from gitopspol.engines.kubewarden.engine import (
     validate,
     validate_settings,
 )
-from gitopspol.engines.kubewarden.wapc import WapcModule, wasmtime_available
+from gitopspol.engines.kubewarden.wapc import (
+    UnsupportedModule,
+    WapcModule,
+    module_metadata,
+    wasmtime_available,
+)
 
 __all__ = [
     "ENGINE",
@@ -38,12 +43,14 @@ __all__ = [
     "NOT_OFFLINE",
     "POLICY_KINDS",
     "Limits",
+    "UnsupportedModule",
     "ValidationResponse",
     "WapcModule",
     "Weakening",
     "admission_request",
     "compare",
     "evaluate",
+    "module_metadata",
     "resolve_module",
     "validate",
     "validate_settings",

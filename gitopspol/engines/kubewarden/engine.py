@@ -43,6 +43,7 @@ from gitopspol.engines.kubewarden.wapc import (
     DEFAULT_FUEL,
     DEFAULT_MEMORY_LIMIT,
     DEFAULT_TIMEOUT,
+    UnsupportedModule,
     WapcModule,
     wasmtime_available,
 )
@@ -293,6 +294,8 @@ class _Member:
             if not valid:
                 return self._result(Status.ERROR, f"invalid settings: {message or 'no reason'}")
             return validate(module, request, settings, limits=self.limits)
+        except UnsupportedModule as exc:
+            return self._result(Status.NOT_EVALUATED, str(exc))
         except (PolicyError, InputError) as exc:
             if self.spec.get("failurePolicy") == "Ignore":
                 return self._result(Status.SKIP, f"error ignored (failurePolicy: Ignore): {exc}")

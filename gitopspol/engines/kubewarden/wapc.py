@@ -32,6 +32,7 @@ lazily: it is the optional ``kubewarden`` extra.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import threading
 import time
@@ -58,13 +59,58 @@ MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 #: Lines of console output kept per module.
 MAX_LOG_LINES = 1000
 
+#: Custom section holding the policy metadata written by ``kwctl annotate``.
+METADATA_SECTION = "io.kubewarden.metadata"
 _HOST = "wapc"
+_WASI = "wasi_snapshot_preview1"
 _STARTS = ("_start", "wapc_init")
 _PAGE = 65536
 _CACHE: dict[str, _Compiled] = {}
 #: Modules loaded from files, by (path, mtime, size, inode).
 _PATHS: dict[tuple[str, int, int, int], WapcModule] = {}
 _CACHE_LOCK = threading.Lock()
+
+
+class UnsupportedModule(PolicyError):
+    """A Kubewarden module this host cannot run (OPA, Gatekeeper or WASI execution mode)."""
+
+
+def _leb128(data: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        if pos >= len(data) or shift > 35:
+            raise ValueError("truncated LEB128")
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, pos
+
+
+def module_metadata(wasm: bytes) -> dict[str, Any] | None:
+    """The Kubewarden metadata of a binary module (``kwctl annotate``), None when absent.
+
+    It is JSON in the custom section ``io.kubewarden.metadata``: ``protocolVersion``,
+    ``rules``, ``mutating``, ``contextAwareResources``, ``executionMode`` ...
+    """
+    if not wasm.startswith(b"\0asm"):
+        return None
+    pos = 8
+    try:
+        while pos < len(wasm):
+            section = wasm[pos]
+            size, pos = _leb128(wasm, pos + 1)
+            end = pos + size
+            if section == 0:
+                name_len, name_at = _leb128(wasm, pos)
+                if wasm[name_at : name_at + name_len] == METADATA_SECTION.encode():
+                    found = json.loads(wasm[name_at + name_len : end])
+                    return found if isinstance(found, dict) else None
+            pos = end
+    except (ValueError, IndexError):
+        return None
+    return None
 
 
 def wasmtime_available() -> bool:
@@ -191,15 +237,22 @@ def _host_functions(
 class _Compiled:
     """A compiled module with its engine, its linked imports and the lock of its calls."""
 
-    __slots__ = ("engine", "lock", "pre", "state")
+    __slots__ = ("engine", "lock", "metadata", "pre", "state", "wasi")
 
-    def __init__(self, engine: wasmtime.Engine, module: wasmtime.Module) -> None:
+    def __init__(
+        self, engine: wasmtime.Engine, module: wasmtime.Module, metadata: dict[str, Any] | None
+    ) -> None:
         import wasmtime
 
         self.engine = engine
+        self.metadata = metadata
         self.lock = threading.Lock()
         self.state = _CallState(b"", b"")
         linker = wasmtime.Linker(engine)
+        # TinyGo policies are WASI programs speaking waPC, as policy-evaluator allows.
+        self.wasi = any(item.module == _WASI for item in module.imports)
+        if self.wasi:
+            linker.define_wasi()
         i32 = wasmtime.ValType.i32()
         for name, (params, results, impl) in _host_functions(lambda: self.state).items():
             kind = wasmtime.FuncType([i32] * params, [i32] * results)
@@ -276,6 +329,11 @@ class WapcModule:
         #: ``__console_log`` lines of the latest call.
         self.logs: tuple[str, ...] = ()
 
+    @property
+    def metadata(self) -> dict[str, Any] | None:
+        """The module's Kubewarden metadata (``io.kubewarden.metadata``), when annotated."""
+        return self._compiled.metadata
+
     @classmethod
     def load(cls, path: str | Path) -> WapcModule:
         """Compile the module at ``path`` (binary ``.wasm`` or WebAssembly text), cached.
@@ -327,10 +385,17 @@ class WapcModule:
                 raise PolicyError(
                     f"not a valid WebAssembly module: {_reason(exc)}", source
                 ) from None
+            metadata = module_metadata(bytes(wasmtime.wat2wasm(raw)) if raw[:1] != b"\0" else raw)
+            mode = (metadata or {}).get("executionMode", "kubewarden-wapc")
+            if mode != "kubewarden-wapc":
+                raise UnsupportedModule(
+                    f"execution mode {mode!r} is not supported offline (only kubewarden-wapc)",
+                    source,
+                )
             if "__guest_call" not in {export.name for export in module.exports}:
                 raise PolicyError("not a waPC module: it does not export '__guest_call'", source)
             try:
-                built = _Compiled(engine, module)
+                built = _Compiled(engine, module, metadata)
             except PolicyError as exc:
                 raise PolicyError(exc.message, source) from None
             with _CACHE_LOCK:
@@ -370,6 +435,9 @@ class WapcModule:
 
         compiled = self._compiled
         store = wasmtime.Store(compiled.engine)
+        if compiled.wasi:
+            # No arguments, environment, directories or sockets; stdio goes nowhere.
+            store.set_wasi(wasmtime.WasiConfig())
         store.set_limits(memory_size=memory_limit)
         # Fuel is always consumed (the engine is configured for it): "unbounded" is the max.
         store.set_fuel(fuel if fuel is not None else 2**63 - 1)
@@ -382,7 +450,12 @@ class WapcModule:
             for start in _STARTS:
                 func = exports.get(start)
                 if isinstance(func, wasmtime.Func):
-                    func(store)
+                    try:
+                        func(store)
+                    except wasmtime.ExitTrap as exc:
+                        # TinyGo's main calls proc_exit(0) (wapc-rs ignores a zero exit)
+                        if exc.code != 0:
+                            raise PolicyError(f"{start} exited with status {exc.code}") from None
             guest_call = exports["__guest_call"]
             if not isinstance(guest_call, wasmtime.Func):
                 raise PolicyError("'__guest_call' is not a function", self.source)

@@ -40,8 +40,15 @@ def guest_wat(
     reject_if: tuple[str, Any] | None = None,
     before: str = "",
     memory_pages: int = 2,
+    metadata: dict[str, Any] | None = None,
+    imports: str = "",
+    fields: str = "",
 ) -> str:
-    """WAT text of a waPC guest (responses are JSON values, or raw bytes)."""
+    """WAT text of a waPC guest (responses are JSON values, or raw bytes).
+
+    ``metadata`` becomes the ``io.kubewarden.metadata`` custom section; ``imports`` and
+    ``fields`` are extra module fields placed after the waPC imports and at the end.
+    """
     blobs: dict[str, bytes] = {
         "settings": _json(settings),
         "validate": _json(validate),
@@ -72,6 +79,9 @@ def guest_wat(
     (if (call $contains (i32.const {_PAYLOAD}) (local.get $len) {ref("needle")})
       (then (call $guest_response {ref("reject")}) (return (i32.const 1))))"""
     segments = "\n".join(data)
+    if metadata is not None:
+        segments += f'\n  (@custom "io.kubewarden.metadata" "{_escape(_json(metadata))}")'
+
     return f"""(module
   (import "wapc" "__guest_request" (func $guest_request (param i32 i32)))
   (import "wapc" "__guest_response" (func $guest_response (param i32 i32)))
@@ -80,6 +90,7 @@ def guest_wat(
   (import "wapc" "__host_error_len" (func $host_error_len (result i32)))
   (import "wapc" "__host_error" (func $host_error (param i32)))
   (import "wapc" "__console_log" (func $console_log (param i32 i32)))
+  {imports}
   (memory (export "memory") {memory_pages})
 {segments}
   (func $contains (param $hay i32) (param $hay_len i32) (param $needle i32) (param $n_len i32)
@@ -116,6 +127,7 @@ def guest_wat(
       (then (call $guest_response {ref("settings")}) (return (i32.const 1)))){reject}
     (call $guest_response {ref("validate")})
     (i32.const 1))
+  {fields}
 )
 """
 
@@ -139,3 +151,14 @@ HOST_CALL = """(if (i32.eqz (call $host_call {kw} {ns} {lookup} (i32.const 0) (i
         (call $guest_error (i32.const 40000) (local.get $n))
         (return (i32.const 0))))"""
 LOG = "(call $console_log {log})"
+
+#: A TinyGo-like WASI program: ``_start`` asks for random bytes and exits with a status.
+WASI_IMPORTS = """(import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (import "wasi_snapshot_preview1" "random_get" (func $random_get (param i32 i32) (result i32)))"""
+
+
+def wasi_start(status: int) -> str:
+    """A ``_start`` that calls ``random_get`` then ``proc_exit(status)``."""
+    return f"""(func (export "_start")
+    (drop (call $random_get (i32.const 50000) (i32.const 8)))
+    (call $proc_exit (i32.const {status})))"""

@@ -59,6 +59,7 @@ def modules(tmp_path: Path) -> Path:
             "policies/reject-all.wat": guests.guest_wat(
                 validate={"accepted": False, "message": "no"}
             ),
+            "policies/opa.wat": guests.guest_wat(metadata={"executionMode": "opa"}),
             "policies/registries.wat": guests.guest_wat(
                 reject_if=('"allowedRegistries":[]', {"accepted": False})
             ),
@@ -154,6 +155,12 @@ def test_without_wasmtime_nothing_passes(modules: Path, monkeypatch: pytest.Monk
     result = _one(_policy("file://policies/accept.wat"), _pod(), modules)
     assert result.status == Status.NOT_EVALUATED
     assert "wasmtime is not installed" in result.message
+
+
+def test_unsupported_execution_mode_is_not_evaluated(modules: Path) -> None:
+    result = _one(_policy("file://policies/opa.wat"), _pod(), modules)
+    assert result.status == Status.NOT_EVALUATED
+    assert "execution mode 'opa' is not supported offline" in result.message
 
 
 def test_mutation_is_recorded(modules: Path) -> None:

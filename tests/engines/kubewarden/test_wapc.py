@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gitopspol.engines.kubewarden import WapcModule
+from gitopspol.engines.kubewarden import UnsupportedModule, WapcModule
 from gitopspol.errors import InputError, PolicyError
 from tests.engines.kubewarden import guests
 
@@ -159,3 +159,34 @@ def test_start_functions_run_first() -> None:
       (func (export "__guest_call") (param i32 i32) (result i32)
         (call $resp (i32.const 100) (i32.const 1)) (i32.const 1)))"""
     assert WapcModule.from_bytes(wat).call("validate", b"") == b"7"
+
+
+def test_metadata_section() -> None:
+    metadata = {"protocolVersion": "v1", "mutating": False, "executionMode": "kubewarden-wapc"}
+    module = WapcModule.from_bytes(guests.guest_wat(metadata=metadata))
+    assert module.metadata == metadata
+    assert WapcModule.from_bytes(guests.guest_wat()).metadata is None
+
+
+@pytest.mark.parametrize("mode", ["opa", "gatekeeper", "wasi"])
+def test_other_execution_modes_are_unsupported(mode: str) -> None:
+    wat = guests.guest_wat(metadata={"executionMode": mode})
+    with pytest.raises(UnsupportedModule, match=f"execution mode '{mode}' is not supported"):
+        WapcModule.from_bytes(wat, source="opa.wasm")
+
+
+def test_wasi_guest_with_start_exit_zero() -> None:
+    wat = guests.guest_wat(imports=guests.WASI_IMPORTS, fields=guests.wasi_start(0))
+    assert json.loads(WapcModule.from_bytes(wat).call("validate", b"{}")) == {"accepted": True}
+
+
+def test_wasi_guest_with_failing_start() -> None:
+    wat = guests.guest_wat(imports=guests.WASI_IMPORTS, fields=guests.wasi_start(3))
+    with pytest.raises(PolicyError, match="_start exited with status 3"):
+        WapcModule.from_bytes(wat).call("validate", b"{}")
+
+
+def test_unknown_imports_cannot_be_linked() -> None:
+    wat = guests.guest_wat(imports='(import "env" "abort" (func $abort))')
+    with pytest.raises(PolicyError, match="cannot be linked"):
+        WapcModule.from_bytes(wat, source="env.wasm")
