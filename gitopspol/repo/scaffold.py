@@ -366,7 +366,10 @@ def update_repository(
     except (CopierError, ValueError) as exc:
         raise _copier_error(exc) from None
     _set_source(base)
-    conflicts = _git("diff", "--name-only", "-G", "^<<<<<<< ", cwd=base).split()
+    # Unmerged paths are listed once per stage: keep each file once, in order.
+    conflicts = list(
+        dict.fromkeys(_git("diff", "--name-only", "-G", "^<<<<<<< ", cwd=base).split())
+    )
     return UpdateResult(old_version, chosen[-1].version, tuple(conflicts))
 
 

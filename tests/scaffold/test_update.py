@@ -153,3 +153,21 @@ def test_update_needs_git_and_a_known_version(tmp_path: Path) -> None:
     _git(repo, "commit", "-q", "-m", "init")
     with pytest.raises(ConfigError, match=r"scaffold version 9\.9\.9 is not shipped"):
         update_repository(repo)
+
+
+def test_conflicting_local_edit_is_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    versions = _two_versions(tmp_path)
+    repo = _committed_repo(tmp_path, versions[:1])
+    kustomization = repo / "policies" / "kustomization.yaml"
+    kustomization.write_text(
+        kustomization.read_text().replace("tier-neutral.", "tier-neutral (edited locally).")
+    )
+    _git(repo, "commit", "-q", "-am", "local edit on the line scaffold 2 changes")
+    result = update_repository(repo, versions=versions)
+    assert result.conflicts == ("policies/kustomization.yaml",)
+    text = kustomization.read_text()
+    assert "<<<<<<< " in text
+    assert "(edited locally)" in text
+    assert "(scaffold 2)" in text
