@@ -8,7 +8,7 @@ verdict a cluster would give.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
@@ -49,7 +49,7 @@ class AdmissionRequest:
         return str((self.resource.get("metadata") or {}).get("namespace", "") or "")
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Outcome of one rule (or policy, or constraint) on one request."""
 
     PASS = "pass"
@@ -59,7 +59,7 @@ class Status(str, Enum):
     NOT_EVALUATED = "not evaluated"  # mutate, generate, verifyImages, missing module ...
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     """What admission does with a failure, across engines.
 
     Kyverno Enforce/Audit, ValidatingPolicy and VAP Deny/Warn/Audit, Gatekeeper
