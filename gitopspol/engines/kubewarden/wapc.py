@@ -24,9 +24,16 @@ evaluation: a call cannot see state left by an earlier one, and a trapped instan
 reused. Calls are bounded by wasmtime fuel (instructions, deterministic), an epoch deadline
 (wall-clock time) and a store memory limit; exceeding one raises
 :class:`~gitopspol.errors.PolicyError`. Before the call the optional start functions
-``_start`` (TinyGo) and ``wapc_init`` run, in that order, as ``wapc-rs`` does. Modules are
-compiled once per process and cached by the SHA-256 of their bytes. ``wasmtime`` is imported
-lazily: it is the optional ``kubewarden`` extra.
+``_start`` (TinyGo) and ``wapc_init`` run, in that order, as ``wapc-rs`` does; a ``_start``
+that ends with WASI ``proc_exit(0)`` is fine. Modules importing ``wasi_snapshot_preview1``
+(TinyGo policies) get a WASI context with no arguments, environment, directories or sockets.
+
+A module annotated by ``kwctl`` carries its metadata in the custom section
+``io.kubewarden.metadata``; one whose ``executionMode`` is not ``kubewarden-wapc`` (Rego
+policies for OPA or Gatekeeper, plain WASI programs) raises :class:`UnsupportedModule`.
+Modules are compiled once per process and cached by the SHA-256 of their bytes (files also by
+path and modification time). ``wasmtime`` is imported lazily: it is the optional
+``kubewarden`` extra.
 """
 
 from __future__ import annotations
