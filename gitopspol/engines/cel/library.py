@@ -35,6 +35,7 @@ Kyverno ``http`` (gitopspol never reaches the network) and ``globalContext``.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import ipaddress
 import itertools
 import re
@@ -59,6 +60,7 @@ _QUANTITY_RE = re.compile(
     r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$"
 )
 _BINARY = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
+_MAX_EXPONENT = 64
 _DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
 
 
@@ -75,6 +77,8 @@ def parse_quantity(text: str) -> Fraction:
     if suffix in _BINARY:
         return number * Fraction(2 ** _BINARY[suffix])
     exponent = _DECIMAL[suffix] if suffix in _DECIMAL else int(suffix[1:])
+    if abs(exponent) > _MAX_EXPONENT:  # bounds the work; Kubernetes refuses these too
+        raise ValueError(f"quantity exponent out of range: {text!r}")
     return number * Fraction(10**exponent if exponent >= 0 else Fraction(1, 10**-exponent))
 
 
@@ -212,19 +216,31 @@ def _contains_cidr(value: dict[str, Any], other: Any) -> bool:
     return net.version == mine.version and net.subnet_of(mine)  # type: ignore[arg-type]
 
 
-def _find(text: str, pattern: str) -> str:
+@functools.lru_cache(maxsize=512)
+def _regex(pattern: str) -> Any:
+    """An RE2 program (cached), errors as ValueError and not logged to stderr."""
     import re2
 
-    found = re2.search(pattern, text)
-    return found.group(0) if found is not None else ""
+    options = re2.Options()
+    options.log_errors = False
+    try:
+        return re2.compile(pattern, options)
+    except re2.error as exc:
+        detail = exc.args[0] if exc.args else exc
+        if isinstance(detail, bytes):
+            detail = detail.decode("utf-8", "replace")
+        raise ValueError(f"invalid regular expression: {detail}") from None
+
+
+def _find(text: str, pattern: str) -> str:
+    found = _regex(pattern).search(text)
+    return str(found.group(0)) if found is not None else ""
 
 
 def _find_all(text: str, pattern: str, limit: int = -1) -> list[str]:
-    import re2
-
     if limit == 0:
         return []
-    out = [m.group(0) for m in re2.finditer(pattern, text)]
+    out = [str(m.group(0)) for m in _regex(pattern).finditer(text)]
     return out if limit < 0 else out[:limit]
 
 

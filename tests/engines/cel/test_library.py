@@ -376,3 +376,13 @@ def test_semver_errors() -> None:
         ev("semver('1.2')")
     with pytest.raises(PolicyError, match="two quantities or two semvers"):
         ev("semver('1.0.0').compareTo(quantity('1'))")
+
+
+def test_hostile_library_inputs_fail_fast(capfd: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(PolicyError, match="exponent out of range"):
+        ev("quantity('1e999999999').asInteger()")
+    with pytest.raises(PolicyError, match=r"invalid regular expression: missing \)"):
+        ev("'a'.findAll('(')")
+    assert capfd.readouterr().err == ""  # RE2 does not log to stderr
+    with pytest.raises(PolicyError, match="range"):
+        ev("lists.range(100000)")
