@@ -418,6 +418,7 @@ class Renderer:
             if key not in _KNOWN_FIELDS:
                 raise RenderError(f"invalid Kustomization: unknown field {key!r}", *kust.where(key))
         _check_types(kust)
+        _check_yaml11_bools(kust)
         return kust
 
     def _file(self, kust: _Kustomization, rel: Any, *where: str | int) -> Path:
@@ -1103,6 +1104,90 @@ def _check_types(kust: _Kustomization) -> None:
             raise RenderError(f"invalid Kustomization: {key} must be a list", *kust.where(key))
 
 
+_YAML11_BOOL = re.compile(
+    r"(?:^|[:\-\[{,]\s*)(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)\s*(?:$|[:,\]}#])",
+    re.MULTILINE,
+)
+_BOOL_FIELDS = frozenset(
+    {
+        "includeSelectors",
+        "includeTemplates",
+        "disableNameSuffixHash",
+        "immutable",
+        "allowNameChange",
+        "allowKindChange",
+        "create",
+    }
+)
+
+
+_YAML11_BOOLS = frozenset(
+    [
+        "y",
+        "Y",
+        "yes",
+        "Yes",
+        "YES",
+        "n",
+        "N",
+        "no",
+        "No",
+        "NO",
+        "on",
+        "On",
+        "ON",
+        "off",
+        "Off",
+        "OFF",
+    ]
+)
+
+
+def _check_yaml11_bools(kust: _Kustomization) -> None:
+    """Refuse what kustomize's YAML 1.1 decoding of a kustomization reads as a boolean.
+
+    kustomize decodes kustomization files with sigs.k8s.io/yaml (go-yaml v2, YAML 1.1):
+    unquoted ``y``/``n``/``yes``/``no``/``on``/``off`` are booleans there, so
+    ``namespace: n`` or ``commonLabels: {a: yes}`` fail ("cannot unmarshal bool into ...
+    string"), while resources (kyaml, YAML 1.2) keep them as strings.
+    """
+    if not _YAML11_BOOL.search(kust.text):
+        return
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        root = yaml.compose(kust.text, Loader=loader)
+    except yaml.YAMLError:
+        return
+
+    def plain_bool(node: Any) -> bool:
+        return isinstance(node, yaml.ScalarNode) and not node.style and node.value in _YAML11_BOOLS
+
+    stack: list[tuple[Any, str]] = [(root, "")]
+    while stack:
+        node, field_name = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if plain_bool(key):
+                    raise RenderError(
+                        f"invalid Kustomization: key {key.value!r} is a boolean in YAML 1.1 "
+                        "(kustomize reads kustomizations as YAML 1.1); quote it",
+                        kust.path,
+                        key.start_mark.line + 1,
+                    )
+                stack.append((value, str(key.value)))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, field_name) for item in node.value)
+        elif plain_bool(node) and field_name not in _BOOL_FIELDS:
+            raise RenderError(
+                f"invalid Kustomization: {field_name}: unquoted {node.value!r} is a boolean in "
+                "YAML 1.1 (kustomize reads kustomizations as YAML 1.1), not a string; quote it",
+                kust.path,
+                node.start_mark.line + 1,
+            )
+
+
 def _crd_config(doc: dict[str, Any], config: Config) -> None:
     """Name-reference specs from ``x-kubernetes-object-ref-*`` in OpenAPI definitions."""
     found = doc.get("definitions")
@@ -1716,13 +1801,19 @@ def _resolve_vars(resources: ResMap, variables: list[dict[str, Any]], config: Co
                 f"var {var['name']!r} matches {len(matches)} resources; it must match exactly one"
             )
         path = str((var.get("fieldref") or {}).get("fieldpath") or "metadata.name")
-        nodes = _find_nodes(matches[0].data, _split_field_path(path), False)
+        # vars accept ``ports[0]`` as well as ``ports.0``
+        parts = _split_field_path(re.sub(r"\[(\d+)\]", r".\1", path))
+        nodes = _find_nodes(matches[0].data, parts, False)
         if not nodes:
             raise RenderError(f"var {var['name']!r}: field {path} not found")
         parent, key = nodes[0]
         values[var["name"]] = parent[key]
 
-    def expand(text: str) -> str:
+    def expand(text: str) -> Any:
+        whole = re.fullmatch(r"\$\(([A-Za-z0-9_.\-]+)\)", text)
+        if whole is not None and whole.group(1) in values:
+            return deep_copy(values[whole.group(1)])  # the value keeps its type
+
         def sub(m: re.Match[str]) -> str:
             if m.group(0) == "$$":
                 return "$"
