@@ -206,21 +206,41 @@ def _matches(policy: Mapping[str, Any], spec: Mapping[str, Any], request: Admiss
         if own and request.namespace != own:
             return f"request is not in the policy's namespace {own!r}"
     match = {
-        "resourceRules": spec.get("rules") or [],
-        "namespaceSelector": spec.get("namespaceSelector"),
-        "objectSelector": spec.get("objectSelector"),
+        "resourceRules": _list_of_maps(spec, "rules"),
+        "namespaceSelector": _selector(spec, "namespaceSelector"),
+        "objectSelector": _selector(spec, "objectSelector"),
     }
     if not match_resources(match, request):
         return "request does not match spec.rules, namespaceSelector or objectSelector"
-    for index, condition in enumerate(spec.get("matchConditions") or []):
-        expr = condition.get("expression") if isinstance(condition, dict) else None
+    for index, condition in enumerate(_list_of_maps(spec, "matchConditions")):
+        where = f"spec.matchConditions[{index}]"
+        expr = condition.get("expression")
         if not isinstance(expr, str):
-            raise PolicyError(f"spec.matchConditions[{index}] needs a string 'expression'")
-        value = _cel(expr, request, {}, f"spec.matchConditions[{index}]")
-        if value is not True:
-            name = condition.get("name", index)
-            return f"match condition {name!r} is false"
+            raise PolicyError(f"{where} needs a string 'expression'")
+        value = _cel(expr, request, {}, where)
+        if not isinstance(value, bool):
+            raise PolicyError(f"{where}: expression must evaluate to bool, got {value!r}")
+        if not value:
+            return f"match condition {condition.get('name', index)!r} is false"
     return ""
+
+
+def _list_of_maps(spec: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
+    value = spec.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise PolicyError(f"spec.{key} must be a list of mappings")
+    return value
+
+
+def _selector(spec: Mapping[str, Any], key: str) -> dict[str, Any] | None:
+    value = spec.get(key)
+    if value is not None and not isinstance(value, dict):
+        raise PolicyError(f"spec.{key} must be a label selector (a mapping)")
+    for field in ("matchLabels", "matchExpressions"):
+        inner = (value or {}).get(field)
+        if inner is not None and not isinstance(inner, dict if field == "matchLabels" else list):
+            raise PolicyError(f"spec.{key}.{field} has the wrong type")
+    return value
 
 
 def _cel(expr: str, request: AdmissionRequest, extra: Mapping[str, Any], where: str) -> Any:

@@ -290,6 +290,27 @@ def test_bad_match_condition_is_an_error(modules: Path) -> None:
     assert result.message.startswith("spec.matchConditions[0]:")
 
 
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"rules": {"apiGroups": [""]}}, "spec.rules must be a list of mappings"),
+        ({"rules": ["pods"]}, "spec.rules must be a list of mappings"),
+        ({"namespaceSelector": "tier=prd"}, "spec.namespaceSelector must be a label selector"),
+        ({"objectSelector": {"matchExpressions": {"key": "a"}}}, "objectSelector.matchExpressions"),
+        ({"matchConditions": [{"name": "n"}]}, "needs a string 'expression'"),
+        ({"matchConditions": [{"name": "n", "expression": "'yes'"}]}, "must evaluate to bool"),
+        ({"module": 7}, "spec.module must be a non-empty string"),
+        ({"settings": ["a"]}, "spec.settings must be a mapping"),
+    ],
+)
+def test_malformed_policies_are_errors(modules: Path, spec: dict[str, Any], message: str) -> None:
+    policy = _policy("file://policies/accept.wat")
+    policy["spec"].update(spec)
+    result = _one(policy, _pod(), modules)
+    assert result.status == Status.ERROR
+    assert message in result.message
+
+
 def test_not_a_kubewarden_policy() -> None:
     with pytest.raises(PolicyError, match="not a Kubewarden policy"):
         evaluate({"kind": "ClusterPolicy"}, _request(_pod()))
