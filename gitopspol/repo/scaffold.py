@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -121,10 +120,36 @@ def template_repo(versions: Sequence[ScaffoldVersion] | None = None) -> Path:
     return repo
 
 
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One scaffold question a user answers (from the newest scaffold's ``copier.yml``)."""
+
+    key: str
+    help: str
+    #: The default value, or None when it is derived from earlier answers (a Jinja default).
+    default: Any
+    choices: tuple[str, ...] = ()
+
+
+def questions() -> tuple[Question, ...]:
+    """The questions of the newest scaffold that users answer, in order."""
+    doc = load_file(shipped_versions()[-1].path / "copier.yml")
+    out = []
+    for key, spec in doc.items():
+        if key not in ANSWER_SCHEMAS:
+            continue  # copier settings (_...) and values gitopspol computes
+        default = spec.get("default")
+        if isinstance(default, str) and "{{" in default:
+            default = None
+        out.append(
+            Question(key, str(spec.get("help", key)), default, tuple(spec.get("choices", ())))
+        )
+    return tuple(out)
+
+
 def default_tiers() -> list[str]:
-    """The tiers the newest scaffold creates without a ``tiers`` answer (its copier.yml)."""
-    questions = load_file(shipped_versions()[-1].path / "copier.yml")
-    return list(questions["tiers"]["default"])
+    """The tiers the newest scaffold creates without a ``tiers`` answer."""
+    return list(next(q.default for q in questions() if q.key == "tiers"))
 
 
 def parse_data(items: Sequence[str]) -> dict[str, Any]:
@@ -244,14 +269,14 @@ def init_repository(
     dest: str | Path,
     answers: Mapping[str, Any] | None = None,
     *,
-    interactive: bool = False,
     versions: Sequence[ScaffoldVersion] | None = None,
 ) -> Repository:
     """Create a policy repository at ``dest`` from the newest scaffold version.
 
     ``dest`` must not exist or be an empty folder. The repository is rendered into a
     temporary folder next to ``dest``, loaded and checked, then renamed into place: on any
-    error nothing is left behind. ``interactive`` lets copier ask the questions not answered.
+    error nothing is left behind. Unanswered questions take their defaults (the
+    library never prompts; the CLI asks the questions first when a person is there).
     """
     from copier import run_copy
     from copier.errors import CopierError
@@ -276,7 +301,7 @@ def init_repository(
                 str(chosen[-1].path),
                 rendered,
                 data={**given, "builtin_profiles": profiles_data()},
-                defaults=not interactive,
+                defaults=True,
                 quiet=True,
                 unsafe=False,
                 skip_tasks=True,
@@ -371,8 +396,3 @@ def update_repository(
         dict.fromkeys(_git("diff", "--name-only", "-G", "^<<<<<<< ", cwd=base).split())
     )
     return UpdateResult(old_version, chosen[-1].version, tuple(conflicts))
-
-
-def stdin_is_interactive() -> bool:
-    """True when a person can answer questions (stdin and stdout are terminals)."""
-    return sys.stdin.isatty() and sys.stdout.isatty()

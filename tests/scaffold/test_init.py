@@ -362,3 +362,32 @@ def test_scaffold_cases_load(default_repo: Path) -> None:
     (pod,) = breakout.objects()
     assert pod["metadata"]["namespace"] == "sbx"
     assert "namespace" not in breakout.resources[0]["metadata"]
+
+
+def test_questions_with_a_person_at_the_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gitopspol.cli.commands import init
+
+    replies = iter(["", "[dev, Prod]", "[dev, prd]", "[gatekeeper, psa]", "", "flux"])
+    prompts: list[str] = []
+
+    def prompt(text: str) -> str:
+        prompts.append(text)
+        return next(replies, "")
+
+    monkeypatch.setattr(init, "interactive", lambda: True)
+    monkeypatch.setattr("builtins.input", prompt)
+    assert main(["init", str(tmp_path / "r"), "--data", "registries=[ghcr.io/acme/]"]) == 0
+    assert "'Prod' is not a DNS-1123 label" in capsys.readouterr().out
+    assert prompts[0] == "Name of the policy repository [policy-repo]: "
+    assert prompts[4].startswith("Kyverno policy type (ClusterPolicy | ValidatingPolicy)")
+    assert not any("registries" in p.lower() for p in prompts)
+    assert prompts[-1].endswith("[derived from the answers above]: ")
+    repo = load_repository(tmp_path / "r")
+    assert (repo.tier_names, repo.engines, repo.gitops) == (
+        ("dev", "prd"),
+        ("gatekeeper", "psa"),
+        "flux",
+    )
+    assert repo.trusted_registries == ("ghcr.io/acme/",)
