@@ -1,0 +1,160 @@
+"""Run behaviour cases in every tier of a repository: the case x tier matrix.
+
+:func:`prepare_tiers` renders each tier once (one :class:`~gitopspol.render.Renderer`, so
+shared bases are built once) and prepares its engines; :func:`run_cases` evaluates every
+case in every tier and compares with the case's expectations; :func:`run_repository` does
+both for a policy repository.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gitopspol.behaviour.cases import BehaviourCase, Expectation, Verdict, load_cases
+from gitopspol.behaviour.tier import Admission, PreparedTier, combine, evaluate_tier, prepare_tier
+from gitopspol.errors import ConfigError
+from gitopspol.repo.model import Repository
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """One unexpected verdict: the case's, or one policy's (``policy`` set)."""
+
+    expected: Verdict
+    actual: Verdict | None
+    policy: str | None = None
+
+    def describe(self) -> str:
+        """``expected deny, got warn`` or ``gatekeeper:K8sX/y: expected deny, got audit``."""
+        actual = self.actual.value if self.actual is not None else "not evaluated"
+        text = f"expected {self.expected.value}, got {actual}"
+        return f"{self.policy}: {text}" if self.policy else text
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One case evaluated in one tier."""
+
+    case: BehaviourCase
+    tier: str
+    admission: Admission
+    expected: Expectation | None = None
+    mismatches: tuple[Mismatch, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """No unexpected verdict (a cell without expectation is always ok)."""
+        return not self.mismatches
+
+    @property
+    def verdict(self) -> Verdict:
+        """The admission verdict."""
+        return self.admission.verdict
+
+
+@dataclass(frozen=True, slots=True)
+class Matrix:
+    """Every case in every tier, tiers least strict first."""
+
+    tiers: tuple[str, ...]
+    cases: tuple[BehaviourCase, ...]
+    cells: Mapping[tuple[str, str], Cell] = field(default_factory=dict)
+    prepared: Mapping[str, PreparedTier] = field(default_factory=dict)
+
+    def cell(self, case: str, tier: str) -> Cell:
+        """The cell of case ``case`` in tier ``tier``."""
+        return self.cells[(case, tier)]
+
+    @property
+    def failures(self) -> tuple[Cell, ...]:
+        """Cells with an unexpected verdict, in case then tier order."""
+        return tuple(
+            self.cells[(c.name, t)]
+            for c in self.cases
+            for t in self.tiers
+            if not self.cells[(c.name, t)].ok
+        )
+
+    @property
+    def ok(self) -> bool:
+        """Every expectation met."""
+        return not self.failures
+
+    @property
+    def checked(self) -> int:
+        """How many cells carried an expectation."""
+        return sum(1 for cell in self.cells.values() if cell.expected is not None)
+
+
+def mismatches(admission: Admission, expected: Expectation | None) -> tuple[Mismatch, ...]:
+    """How ``admission`` differs from ``expected`` (empty when it meets it)."""
+    if expected is None:
+        return ()
+    found: list[Mismatch] = []
+    if expected.verdict is not None and admission.verdict is not expected.verdict:
+        found.append(Mismatch(expected.verdict, admission.verdict))
+    for policy, verdict in expected.policies.items():
+        actual = admission.policy_verdict(policy)
+        if actual is None and verdict is Verdict.ALLOW:
+            continue  # a policy that does not apply allows
+        if actual is not verdict:
+            found.append(Mismatch(verdict, actual, policy))
+    return tuple(found)
+
+
+def evaluate_case(
+    case: BehaviourCase, tier: PreparedTier, *, enforce_templates: bool = False
+) -> Admission:
+    """The admission of every request of ``case`` in ``tier``, combined."""
+    return combine(
+        evaluate_tier(tier, request, enforce_templates=enforce_templates)
+        for request in case.requests
+    )
+
+
+def run_cases(cases: Sequence[BehaviourCase], tiers: Mapping[str, PreparedTier]) -> Matrix:
+    """Evaluate every case in every tier (``tiers`` in strictness order)."""
+    cells: dict[tuple[str, str], Cell] = {}
+    for case in cases:
+        for name, tier in tiers.items():
+            admission = evaluate_case(case, tier)
+            expected = case.expect.get(name)
+            cells[(case.name, name)] = Cell(
+                case, name, admission, expected, mismatches(admission, expected)
+            )
+    return Matrix(tuple(tiers), tuple(cases), cells, dict(tiers))
+
+
+def prepare_tiers(repo: Repository, tiers: Sequence[str] = ()) -> dict[str, PreparedTier]:
+    """Render and prepare the repository's tiers (all, least strict first, or ``tiers``).
+
+    An unknown tier is a :class:`ConfigError` on ``gitopspol.yaml``.
+    """
+    from gitopspol.render import Renderer
+
+    for name in tiers:
+        repo.tier(name)  # raises for an unknown tier
+    names = [t for t in repo.tier_names if not tiers or t in tiers]
+    renderer = Renderer()
+    prepared: dict[str, PreparedTier] = {}
+    for name in names:
+        overlay = repo.environment_dir(name)
+        if not (overlay / "kustomization.yaml").is_file():
+            raise ConfigError(
+                f"tier {name!r} has no overlay {overlay.relative_to(repo.root)}/"
+                "kustomization.yaml (run 'gitopspol update' to create it)",
+                repo.config_file,
+            )
+        prepared[name] = prepare_tier(renderer.build(overlay), name)
+    return prepared
+
+
+def run_repository(root: str | Path, tiers: Sequence[str] = ()) -> Matrix:
+    """Load the repository's cases (``tests/``), render its tiers, run every case in each."""
+    from gitopspol.repo import load_repository
+
+    repo = load_repository(Path(root))
+    prepared = prepare_tiers(repo, tiers)
+    return run_cases(load_cases(repo.root, repo.tier_names), prepared)
