@@ -157,26 +157,32 @@ def _condition(condition: Any, where: str) -> bool:
 def _load_entries(
     entries: Any, context: dict[str, Any], preset: Mapping[str, Any], where: str
 ) -> None:
+    """Load ``variable`` context entries into ``context``.
+
+    Upstream loads context entries lazily (deferred loading): an entry that cannot be
+    evaluated is an error only when an expression uses it. A failed entry is therefore
+    recorded under :data:`jmes.DEFERRED` and raised by :func:`jmes.query` on first use.
+    """
     for index, entry in enumerate(entries or []):
         if not isinstance(entry, dict):
             continue
         name = str(entry.get("name", ""))
-        here = f"{where}[{index}]"
         variable = entry.get("variable")
-        if variable is not None:
-            try:
-                value = _variable_value(variable, context)
-            except PolicyError as exc:
-                if name in preset:
-                    continue
-                raise _RuleError(f"{here}.variable", exc.message) from None
-            if value is None and name not in preset:
-                raise _RuleError(f"{here}.variable", f"variable {name} evaluated to null")
-            if value is not None:
-                set_path(context, name, value)
-        # apiCall, configMap, imageRegistry, globalReference: no cluster. The suite's
-        # values file supplies their data (already in the context); otherwise they are
-        # not loaded, as the Kyverno CLI does offline.
+        if variable is None or name in preset:
+            # apiCall, configMap, imageRegistry, globalReference: no cluster. The suite's
+            # values file supplies their data (already in the context); otherwise they
+            # are not loaded, as the Kyverno CLI does offline.
+            continue
+        try:
+            value = _variable_value(variable, context)
+            if value is None:
+                raise PolicyError(f"variable {name} evaluated to null")
+        except PolicyError as exc:
+            failed = dict(context.get(jmes.DEFERRED) or {})
+            failed[name] = f"{where}[{index}].variable: {exc.message}"
+            context[jmes.DEFERRED] = failed
+            continue
+        set_path(context, name, value)
 
 
 def _variable_value(variable: Mapping[str, Any], context: Any) -> Any:
@@ -521,19 +527,18 @@ def _error(policy: str, rule: str, where: str, message: str) -> RuleResult:
     )
 
 
-_EXPANDED: dict[int, tuple[Mapping[str, Any], list[dict[str, Any]]]] = {}
+_EXPANDED: dict[str, list[dict[str, Any]]] = {}
 
 
 def _expanded(policy: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """``expand_rules`` memoised on the policy object (policies are not changed in place)."""
-    key = id(policy)
-    hit = _EXPANDED.get(key)
-    if hit is not None and hit[0] is policy:
-        return hit[1]
-    rules = expand_rules(policy)
-    if len(_EXPANDED) >= 512:
-        _EXPANDED.clear()
-    _EXPANDED[key] = (policy, rules)
+    """``expand_rules`` memoised on the policy's content (``repr`` is cheap and exact)."""
+    key = repr(policy)
+    rules = _EXPANDED.get(key)
+    if rules is None:
+        rules = expand_rules(policy)
+        if len(_EXPANDED) >= 512:
+            _EXPANDED.clear()
+        _EXPANDED[key] = rules
     return rules
 
 

@@ -31,6 +31,11 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 _VAR_RE = re.compile(r"(^|[^\\])(\{\{(?:\{[^{}]*\}|[^{}])*\}\})")
 
 
+#: Context key of the context entries that failed to load: ``{name: reason}``. Not a
+#: JMESPath identifier, so no expression can read it.
+DEFERRED = "\x00deferred"
+
+
 class UnresolvedVariable(PolicyError):
     """A ``{{ }}`` expression that could not be evaluated."""
 
@@ -456,6 +461,11 @@ def query(expr: str, data: Any) -> Any:
     from jmespath.exceptions import JMESPathError
 
     compiled = compile_expression(expr.strip())
+    failed = data.get(DEFERRED) if isinstance(data, dict) else None
+    if failed:
+        for name, reason in failed.items():
+            if re.search(rf"(?<![\w.$\"]){re.escape(name)}(?!\w)", expr):
+                raise UnresolvedVariable(f"context entry {name} could not be loaded: {reason}")
     try:
         return _interpreter().visit(compiled.parsed, data)
     except JMESPathError as exc:

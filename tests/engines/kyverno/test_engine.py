@@ -508,3 +508,25 @@ def test_namespace_labels_default_to_the_namespace_object() -> None:
     request = AdmissionRequest(object=pod("nginx:latest"), namespace_object=namespace)
     assert {r.rule: r.status for r in evaluate([policy], request)}["no-latest"] is Status.FAIL
     assert "no-latest" not in {r.rule for r in evaluate([policy], request, namespace_labels={})}
+
+
+def test_context_entries_fail_only_when_used() -> None:
+    policy = copy.deepcopy(CONTEXT)
+    rule = policy["spec"]["rules"][0]
+    rule["context"][0]["variable"] = {"jmesPath": "request.object.spec.volumes[].name"}
+    rule["preconditions"] = {
+        "all": [
+            {
+                "key": "{{ request.object.spec.volumes || `[]` | length(@) }}",
+                "operator": "GreaterThan",
+                "value": 0,
+            }
+        ]
+    }
+    # no volumes: the entry is null, but the preconditions skip before anything uses it
+    assert results(pod(), [policy])["team"][0] is Status.SKIP
+    rule.pop("preconditions")
+    (result,) = evaluate([policy], AdmissionRequest(object=pod()))
+    assert result.status is Status.ERROR
+    assert "context entry team could not be loaded" in result.message
+    assert "context[0].variable: variable team evaluated to null" in result.message
