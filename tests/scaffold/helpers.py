@@ -12,6 +12,11 @@ from tests.conftest import need_kubectl
 
 def kubectl_kustomize(folder: Path) -> list[dict[str, Any]]:
     """``kubectl kustomize folder`` (the oracle), loaded; fails the test on an error."""
+    return [doc for doc in load_all(kubectl_text(folder)) if doc is not None]
+
+
+def kubectl_text(folder: Path) -> str:
+    """``kubectl kustomize folder`` output; fails the test on an error."""
     proc = subprocess.run(
         [need_kubectl(), "kustomize", str(folder)],
         capture_output=True,
@@ -20,7 +25,7 @@ def kubectl_kustomize(folder: Path) -> list[dict[str, Any]]:
         timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
-    return [doc for doc in load_all(proc.stdout) if doc is not None]
+    return proc.stdout
 
 
 def by_id(docs: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
