@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 from gitopspol.engines.admission import Action, AdmissionRequest, RuleResult, Status
 from gitopspol.engines.cel import DEFAULT_VARIABLES, compile_program, library
 from gitopspol.engines.cel.kinds import resource_for_kind
+from gitopspol.engines.vpol import shape
 from gitopspol.engines.vpol.autogen import autogen_controllers, autogen_spec
 from gitopspol.engines.vpol.context import CelContext
 from gitopspol.engines.vpol.matching import match_resources, selector_matches
@@ -256,10 +257,19 @@ def _metadata(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
-def _spec(policy: Mapping[str, Any]) -> Mapping[str, Any]:
+def _spec(
+    policy: Mapping[str, Any], fields: Mapping[str, Any] = shape.POLICY_SPEC
+) -> Mapping[str, Any]:
+    """``spec``, checked: a field of the wrong type is a PolicyError naming it."""
+    if not isinstance(policy, dict):
+        raise PolicyError(f"a policy must be a mapping, not {type(policy).__name__}")
+    name = _metadata(policy).get("name", "?")
     spec = policy.get("spec")
     if not isinstance(spec, dict):
-        raise PolicyError(f"policy {_metadata(policy).get('name', '?')!r} has no spec")
+        raise PolicyError(f"policy {name!r} has no spec")
+    found = shape.checked_problem(spec, fields, "spec")
+    if found:
+        raise PolicyError(f"{policy.get('kind', 'policy')} {name!r}: {found}")
     return spec
 
 
@@ -278,6 +288,8 @@ def evaluate_validating_policy(
     evaluated as if bound with ``validationActions: [Deny]`` and every given parameter of
     its ``paramKind``; use :func:`evaluate_vap` to honour a binding.
     """
+    if not isinstance(policy, dict):
+        raise PolicyError(f"a policy must be a mapping, not {type(policy).__name__}")
     group = str(policy.get("apiVersion", "")).partition("/")[0]
     kind = policy.get("kind")
     name = str(_metadata(policy).get("name", ""))
@@ -387,6 +399,9 @@ def evaluate_vap(
     name = str(_metadata(policy).get("name", ""))
     spec = _spec(policy)
     bspec: Mapping[str, Any] = (binding or {}).get("spec") or {}
+    found = shape.checked_problem(bspec, shape.BINDING_SPEC, "spec")
+    if found:
+        raise PolicyError(f"binding {_metadata(binding or {}).get('name', '?')!r}: {found}")
     if binding is not None and bspec.get("policyName") not in (None, name):
         return []
     if not match_resources(spec.get("matchConstraints") or {}, request):
@@ -438,13 +453,18 @@ def evaluate_cel_rule(
     (Enforce -> DENY, Audit -> AUDIT); namespace overrides are the caller's.
     """
     name = str(_metadata(policy).get("name", ""))
+    if not isinstance(rule, dict):
+        raise PolicyError(f"policy {name!r}: a rule must be a mapping")
     rule_name = str(rule.get("name", ""))
+    found = shape.checked_problem(rule, shape.CEL_RULE, "")
+    if found:
+        raise PolicyError(f"policy {name!r} rule {rule_name!r}: {found}")
     validate = rule.get("validate") or {}
     cel = validate.get("cel")
     if not isinstance(cel, dict):
         raise PolicyError(f"policy {name!r} rule {rule_name!r}: validate.cel is not a mapping")
     action = (
-        validate.get("failureAction") or _spec(policy).get("validationFailureAction") or "Audit"
+        validate.get("failureAction") or _spec(policy, {}).get("validationFailureAction") or "Audit"
     )
     actions = (Action.DENY,) if str(action).lower() == "enforce" else (Action.AUDIT,)
     pool = params if params is not None else list((context or CelContext()).resources)

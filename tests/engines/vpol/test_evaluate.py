@@ -521,3 +521,47 @@ def test_first_failing_validation_decides() -> None:
     checks = [{"expression": "false", "message": "first"}, {"expression": "object.spec.nope"}]
     result = one(evaluate_validating_policy(vpol(validations=checks), AdmissionRequest(pod())))
     assert (result.status, result.message) == (Status.FAIL, "first")
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"matchConstraints": "pods"}, "spec.matchConstraints: expected a mapping, got str"),
+        (
+            {"matchConstraints": {"resourceRules": [{**PODS_RULE, "operations": "CREATE"}]}},
+            r"spec.matchConstraints.resourceRules\[0\].operations: expected a list",
+        ),
+        ({"validations": "true"}, "spec.validations: expected a list, got str"),
+        (
+            {"validations": [{"expression": 1}]},
+            r"spec.validations\[0\].expression: expected a string, got int",
+        ),
+        ({"variables": [None]}, r"spec.variables\[0\]: expected a mapping, got null"),
+        ({"validationActions": "Deny"}, "spec.validationActions: expected a list"),
+        (
+            {"autogen": {"podControllers": {"controllers": "deployments"}}},
+            "spec.autogen.podControllers.controllers: expected a list",
+        ),
+    ],
+)
+def test_malformed_policy_is_a_policy_error_naming_the_field(
+    spec: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(PolicyError, match=f"ValidatingPolicy 'no-host-pid': {message}"):
+        evaluate_validating_policy(vpol(**spec), AdmissionRequest(pod()))
+
+
+def test_malformed_binding_and_rule() -> None:
+    with pytest.raises(
+        PolicyError, match="binding 'max-containers-prd': spec.paramRef: expected a mapping"
+    ):
+        evaluate_vap(vap(), binding(paramRef="zero"), AdmissionRequest(pod()), params=PARAMS)
+    rule = copy.deepcopy(CEL_RULE)
+    rule["validate"]["cel"]["expressions"] = "true"
+    with pytest.raises(
+        PolicyError,
+        match="policy 'host-namespaces' rule 'no-host-pid': validate.cel.expressions: expected a list",
+    ):
+        evaluate_cel_rule(CLUSTER_POLICY, rule, AdmissionRequest(pod()))
+    with pytest.raises(PolicyError, match="a policy must be a mapping"):
+        evaluate_validating_policy("policy", AdmissionRequest(pod()))  # type: ignore[arg-type]
