@@ -108,7 +108,7 @@ def generate(
             raise RenderError(f"configmap {name} illegally repeats the key `{key}`", source)
         if kind == "Secret":
             raw_bytes = value if isinstance(value, bytes) else value.encode("utf-8")
-            data[key] = base64.b64encode(raw_bytes).decode("ascii")
+            data[key] = _wrapped_base64(raw_bytes)
         elif isinstance(value, bytes):
             try:
                 data[key] = value.decode("utf-8")
@@ -134,6 +134,17 @@ def generate(
     if merged.get("immutable"):
         obj["immutable"] = True
     return obj, not merged.get("disableNameSuffixHash", False)
+
+
+def _wrapped_base64(raw: bytes) -> str:
+    """Secret data as kustomize writes it: base64 in 70-character lines once it is longer.
+
+    Each line then ends with a newline (observed with kubectl v1.32 / Kustomize v5.5).
+    """
+    text = base64.b64encode(raw).decode("ascii")
+    if len(text) <= 70:
+        return text
+    return "".join(text[i : i + 70] + "\n" for i in range(0, len(text), 70))
 
 
 def merge_options(global_opts: dict[str, Any], local: dict[str, Any]) -> dict[str, Any]:

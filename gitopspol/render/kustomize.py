@@ -246,11 +246,16 @@ class Acc:
     resources: ResMap = field(default_factory=ResMap)
     config: Config = field(default_factory=Config)
     vars: list[dict[str, Any]] = field(default_factory=list)
+    #: a custom ``openapi:`` schema met in this subtree (re-applied when reused from cache)
+    schema: dict[str, Any] | None = None
 
     def copy(self) -> Acc:
         """A private copy (resources deep-copied)."""
         return Acc(
-            ResMap(r.copy() for r in self.resources), self.config.copy(), deep_copy(self.vars)
+            ResMap(r.copy() for r in self.resources),
+            self.config.copy(),
+            deep_copy(self.vars),
+            self.schema,
         )
 
 
@@ -366,6 +371,10 @@ class Renderer:
     def build(self, path: str | Path) -> list[Resource]:
         """Build the kustomization in ``path`` like ``kubectl kustomize path``."""
         root = Path(os.path.abspath(path))
+        # The schema and scope table are per build: a custom openapi schema in one tier
+        # must not leak into the next (module state; one build at a time per process).
+        self.schema = smp.Schema()
+        _SCOPE.cluster = set(S.CLUSTER_SCOPED)
         if not root.is_dir():
             raise RenderError("not a directory with a kustomization", root)
         kust = self._kustomization(root)
@@ -458,6 +467,8 @@ class Renderer:
             raise RenderError(f"cycle detected: {real} includes itself through {stack[-1]}", real)
         cached = self._built.get(real)
         if cached is not None:
+            if cached.schema is not None:
+                self._use_schema(cached.schema)
             return cached.copy()
         kust = self._kustomization(directory)
         if kust.data.get("kind") == "Component":
@@ -486,7 +497,7 @@ class Renderer:
                 raise RenderError(
                     f"'{key}:' plugins are not supported by gitopspol", *kust.where(key)
                 )
-        self._load_openapi(kust)
+        self._load_openapi(kust, acc)
         entries = [
             (f, i, e) for f in ("bases", "resources") for i, e in enumerate(data.get(f) or [])
         ]
@@ -592,7 +603,7 @@ class Renderer:
         self._target(comp, acc, [*stack, real])
 
     # -- configuration files ----------------------------------------------------------------
-    def _load_openapi(self, kust: _Kustomization) -> None:
+    def _load_openapi(self, kust: _Kustomization, acc: Acc) -> None:
         spec = kust.data.get("openapi")
         if not spec:
             return
@@ -607,8 +618,13 @@ class Renderer:
             path = self._file(kust, spec["path"], "openapi", "path")
             docs = self._documents(path)
             custom = docs[0][1] if docs else {}
-            self.schema = smp.Schema(custom if isinstance(custom, dict) else {})
-            _SCOPE.cluster |= self.schema.cluster_scoped()
+            self._use_schema(custom if isinstance(custom, dict) else {})
+            acc.schema = self.schema.custom
+
+    def _use_schema(self, custom: dict[str, Any]) -> None:
+        """Make a custom OpenAPI schema current for the rest of this build (as kustomize)."""
+        self.schema = smp.Schema(custom)
+        _SCOPE.cluster |= self.schema.cluster_scoped()
 
     def _configurations(self, kust: _Kustomization) -> Config:
         config = _empty_config()
