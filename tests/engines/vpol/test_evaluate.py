@@ -553,14 +553,14 @@ def test_malformed_policy_is_a_policy_error_naming_the_field(
 
 def test_malformed_binding_and_rule() -> None:
     with pytest.raises(
-        PolicyError, match="binding 'max-containers-prd': spec.paramRef: expected a mapping"
+        PolicyError, match=r"binding 'max-containers-prd': spec\.paramRef: expected a mapping"
     ):
         evaluate_vap(vap(), binding(paramRef="zero"), AdmissionRequest(pod()), params=PARAMS)
     rule = copy.deepcopy(CEL_RULE)
     rule["validate"]["cel"]["expressions"] = "true"
     with pytest.raises(
         PolicyError,
-        match="policy 'host-namespaces' rule 'no-host-pid': validate.cel.expressions: expected a list",
+        match=r"policy 'host-namespaces' rule 'no-host-pid': validate\.cel\.expressions: expected a list",
     ):
         evaluate_cel_rule(CLUSTER_POLICY, rule, AdmissionRequest(pod()))
     with pytest.raises(PolicyError, match="a policy must be a mapping"):
