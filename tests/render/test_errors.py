@@ -134,3 +134,28 @@ def test_cli_renders_and_warns(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "name: cm" in captured.out
     assert "a: b" in captured.out
     assert captured.err.startswith("# Warning: 'commonLabels' is deprecated.")
+
+
+@pytest.mark.parametrize(
+    "text", ["namespace: n\n", "commonLabels:\n  a: yes\n", "commonAnnotations:\n  on: x\n"]
+)
+def test_yaml11_booleans_in_a_kustomization_are_errors(tmp_path: Path, text: str) -> None:
+    build_file_tree(
+        tmp_path, {"kustomization.yaml": text + "resources:\n- cm.yaml\n", "cm.yaml": CM}
+    )
+    err = _error(tmp_path)
+    assert "YAML 1.1" in err.message
+    assert err.line == text.count("\n")
+
+
+def test_quoted_yaml11_booleans_are_fine(tmp_path: Path) -> None:
+    build_file_tree(
+        tmp_path,
+        {
+            "kustomization.yaml": "namespace: 'n'\ncommonLabels:\n  a: \"yes\"\nresources:\n- cm.yaml\n",
+            "cm.yaml": CM,
+        },
+    )
+    [cm] = build(tmp_path)
+    assert cm.namespace == "n"
+    assert cm.data["metadata"]["labels"] == {"a": "yes"}

@@ -92,3 +92,46 @@ def test_legacy_sort_puts_core_kinds_after_named_groups(tmp_path: Path) -> None:
     names = [r.name for r in build(tmp_path)]
     assert names == ["a", "b", "c", "p", "w"]
     assert kz.split_image("localhost:5000/team/tool:1.0") == ("localhost:5000/team/tool", "1.0", "")
+
+
+SCHEMA = """\
+{"definitions": {"io.kyverno.v1.ClusterPolicy": {"type": "object",
+  "x-kubernetes-group-version-kind": [{"group": "kyverno.io", "kind": "ClusterPolicy", "version": "v1"}],
+  "properties": {"spec": {"type": "object"}}}},
+ "paths": {"/apis/kyverno.io/v1/clusterpolicies/{name}": {"get": {
+  "x-kubernetes-group-version-kind": {"group": "kyverno.io", "kind": "ClusterPolicy", "version": "v1"}}}}}
+"""
+
+
+def test_custom_openapi_schema_does_not_leak_into_the_next_tier(tmp_path: Path) -> None:
+    build_file_tree(
+        tmp_path,
+        {
+            "policies/kustomization.yaml": "resources:\n- policy.yaml\n",
+            "policies/policy.yaml": POLICY,
+            "a/kustomization.yaml": "namespace: x\nopenapi:\n  path: schema.json\nresources:\n- ../policies\n",
+            "a/schema.json": SCHEMA,
+            "b/kustomization.yaml": "namespace: x\nresources:\n- ../policies\n",
+        },
+    )
+    renderer = Renderer()
+    [scoped] = renderer.build(tmp_path / "a")
+    [namespaced] = renderer.build(tmp_path / "b")
+    assert "namespace" not in scoped.data["metadata"]
+    assert namespaced.data["metadata"]["namespace"] == "x"
+
+
+def test_generated_secret_data_is_wrapped_like_kustomize(tmp_path: Path) -> None:
+    build_file_tree(
+        tmp_path,
+        {
+            "kustomization.yaml": "secretGenerator:\n- name: s\n  literals:\n  - short=abc\n  - long="
+            + "a" * 60
+            + "\n"
+        },
+    )
+    [secret] = build(tmp_path)
+    assert secret.data["data"]["short"] == "YWJj"
+    lines = secret.data["data"]["long"].split("\n")
+    assert [len(x) for x in lines] == [70, 10, 0]
+    assert secret.name.startswith("s-")
