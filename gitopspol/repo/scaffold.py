@@ -45,10 +45,30 @@ _PROFILE_KEYS = ("kyverno", "validatingPolicy", "gatekeeper", "psa")
 
 @dataclass(frozen=True, slots=True)
 class ScaffoldVersion:
-    """One shipped version of the scaffold: its version (a git tag) and its template folder."""
+    """One shipped version of the scaffold: its version (a git tag) and its template folder.
+
+    ``digest`` is the :func:`tree_digest` recorded for the version: a released version's
+    content must never change (copier re-renders it to compute updates).
+    """
 
     version: str
     path: Path
+    digest: str | None = None
+
+
+def tree_digest(folder: Path) -> str:
+    """SHA-256 over the relative paths, modes and contents of every file under ``folder``."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if "__pycache__" in path.parts:
+            continue
+        executable = os.access(path, os.X_OK)
+        digest.update(f"{path.relative_to(folder).as_posix()}\0{executable:d}\0".encode())
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
 
 
 def shipped_versions(root: Path | None = None) -> tuple[ScaffoldVersion, ...]:
@@ -56,7 +76,10 @@ def shipped_versions(root: Path | None = None) -> tuple[ScaffoldVersion, ...]:
     base = root or data_path("scaffolds")
     doc = load_file(base / "versions.yaml")
     try:
-        return tuple(ScaffoldVersion(str(v["version"]), base / v["path"]) for v in doc["versions"])
+        return tuple(
+            ScaffoldVersion(str(v["version"]), base / v["path"], v.get("digest"))
+            for v in doc["versions"]
+        )
     except (TypeError, KeyError):
         raise InputError("expected versions: [{version, path}]", base / "versions.yaml") from None
 
