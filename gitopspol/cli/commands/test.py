@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from gitopspol.cli.common import add_format_option, add_repo_option, not_implemented
+from gitopspol.cli.common import add_format_option, add_repo_option
 
 HELP = "run the behaviour cases in each tier and print the verdict matrix"
 
@@ -13,7 +14,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("tiers", metavar="TIER", nargs="*")
     add_repo_option(parser)
     add_format_option(parser, ("text", "json", "junit"))
+    parser.add_argument(
+        "--agreement",
+        action="store_true",
+        help="also report where policies of the same control disagree (text format)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    return not_implemented("test")
+    from gitopspol.behaviour import report
+    from gitopspol.behaviour.agreement import agreement
+    from gitopspol.behaviour.run import run_repository
+
+    matrix = run_repository(args.repo, tuple(args.tiers))
+    if args.format == "json":
+        sys.stdout.write(report.matrix_json(matrix, agreement(matrix)))
+    elif args.format == "junit":
+        sys.stdout.write(report.matrix_junit(matrix))
+    else:
+        sys.stdout.write(report.matrix_text(matrix))
+        if args.agreement:
+            sys.stdout.write("\n" + report.agreement_text(agreement(matrix)))
+    return 0 if matrix.ok else 1
