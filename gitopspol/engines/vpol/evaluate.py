@@ -491,3 +491,46 @@ def evaluate_cel_rule(
     ]
     order = (Status.ERROR, Status.FAIL, Status.PASS, Status.SKIP)
     return min(results, key=lambda r: order.index(r.status) if r.status in order else 0)
+
+
+_VPOL_KINDS = ("ValidatingPolicy", "NamespacedValidatingPolicy")
+
+
+def evaluate_all(
+    objects: Sequence[Any], request: AdmissionRequest, *, context: CelContext | None = None
+) -> list[RuleResult]:
+    """Evaluate every CEL admission policy among ``objects`` (a rendered tier, a repository).
+
+    ValidatingPolicies are evaluated on their own; each ValidatingAdmissionPolicy through
+    each of its ValidatingAdmissionPolicyBindings found among ``objects`` (a VAP without a
+    binding enforces nothing, as in a cluster), with ``objects`` as the parameter objects.
+    Other objects are ignored. A policy that cannot be evaluated gives an ERROR result
+    naming it, and the others are still evaluated.
+    """
+    docs = [o for o in objects if isinstance(o, dict)]
+
+    def kind_of(doc: Mapping[str, Any]) -> tuple[str, str]:
+        return str(doc.get("apiVersion", "")).partition("/")[0], str(doc.get("kind", ""))
+
+    bindings: dict[str, list[dict[str, Any]]] = {}
+    for doc in docs:
+        if kind_of(doc) == ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"):
+            spec = doc.get("spec")
+            target = spec.get("policyName") if isinstance(spec, dict) else None
+            bindings.setdefault(str(target), []).append(doc)
+    results: list[RuleResult] = []
+    for doc in docs:
+        group, kind = kind_of(doc)
+        name = str(_metadata(doc).get("name", ""))
+        try:
+            if group == "policies.kyverno.io" and kind in _VPOL_KINDS:
+                results.extend(evaluate_validating_policy(doc, request, context=context))
+            elif (group, kind) == ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"):
+                for binding in bindings.get(name, []):
+                    results.extend(
+                        evaluate_vap(doc, binding, request, params=docs, context=context)
+                    )
+        except PolicyError as exc:
+            engine = "vpol" if group == "policies.kyverno.io" else "vap"
+            results.append(RuleResult(engine, name, None, Status.ERROR, exc.message))
+    return results

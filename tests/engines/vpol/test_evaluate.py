@@ -10,6 +10,7 @@ import pytest
 
 from gitopspol.engines.admission import Action, AdmissionRequest, Status
 from gitopspol.engines.vpol import (
+    evaluate_all,
     evaluate_cel_rule,
     evaluate_validating_policy,
     evaluate_vap,
@@ -565,3 +566,29 @@ def test_malformed_binding_and_rule() -> None:
         evaluate_cel_rule(CLUSTER_POLICY, rule, AdmissionRequest(pod()))
     with pytest.raises(PolicyError, match="a policy must be a mapping"):
         evaluate_validating_policy("policy", AdmissionRequest(pod()))  # type: ignore[arg-type]
+
+
+def test_evaluate_all_objects_of_a_tier() -> None:
+    broken = vpol(validations="oops")
+    broken["metadata"] = {"name": "broken"}
+    unbound = vap(paramKind=None)
+    unbound["metadata"] = {"name": "unbound"}
+    objects: list[Any] = [
+        vpol(),
+        broken,
+        vap(),
+        binding(paramRef={"name": "zero"}),
+        unbound,
+        *PARAMS,
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}},
+        "not an object",
+    ]
+    results = evaluate_all(objects, AdmissionRequest(pod(host_pid=True)))
+    summary = sorted((r.engine, r.policy, r.status.value) for r in results)
+    assert summary == [
+        ("vap", "max-containers", "fail"),
+        ("vpol", "broken", "error"),
+        ("vpol", "no-host-pid", "fail"),
+    ]
+    broken_result = next(r for r in results if r.policy == "broken")
+    assert "spec.validations: expected a list" in broken_result.message
