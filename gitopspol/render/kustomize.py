@@ -735,15 +735,14 @@ class Renderer:
     # -- transformers ------------------------------------------------------------------------
     def _transformers(self, kust: _Kustomization, acc: Acc) -> None:
         data = kust.data
-        record = "transformerAnnotations" in (data.get("buildMetadata") or [])
-        rel = kust.path.name
+        where = str(kust.path)
 
         def mark(kind: str) -> None:
             if "Patch" not in kind:  # patches invalidate the indexes themselves
                 acc.resources.invalidate()
-            if record:
-                for res in acc.resources:
-                    res.transformations.append((rel, kind))
+            # recorded always: the top-level buildMetadata decides whether it is shown
+            for res in acc.resources:
+                res.transformations.append((where, kind))
 
         for index, entry in enumerate(data.get("patchesStrategicMerge") or []):
             self._smp_untargeted(kust, acc, entry, ("patchesStrategicMerge", index))
@@ -812,12 +811,11 @@ class Renderer:
         """The patch documents of a ``patches`` entry and whether it is a JSON 6902 patch."""
         if entry.get("path") is not None:
             path = self._file(kust, entry["path"], *where, "path")
-            text = self._text(path)
             docs = self._documents(path)
             origins = [(doc, Origin(str(path), i)) for i, doc in docs]
             if len(docs) == 1 and isinstance(docs[0][1], list):
-                return origins, True
-            del text
+                ops = _yaml11_json_patch(docs[0][1], self._text(path))
+                return [(ops, origins[0][1])], True
             return origins, False
         inline = entry.get("patch")
         if not isinstance(inline, str):
@@ -829,7 +827,9 @@ class Renderer:
         except GitopspolError as exc:
             raise RenderError(f"invalid inline patch: {exc.message}", file, line) from None
         origins = [(doc, Origin(file, 0, (), (line or 0) + 1)) for doc in loaded]
-        return origins, len(loaded) == 1 and isinstance(loaded[0], list)
+        if len(loaded) == 1 and isinstance(loaded[0], list):
+            return [(_yaml11_json_patch(loaded[0], inline.strip()), origins[0][1])], True
+        return origins, False
 
     def _patch(
         self,
@@ -1011,10 +1011,11 @@ class Renderer:
             if "originAnnotations" in meta_opts:
                 annotations = res.meta.setdefault("annotations", {})
                 annotations[_ORIGIN_ANNOTATION] = _origin_text(res, kust.dir)
-            if res.transformations:
+            if "transformerAnnotations" in meta_opts and res.transformations:
                 annotations = res.meta.setdefault("annotations", {})
                 annotations[_TRANSFORMATIONS] = "".join(
-                    f"- configuredIn: {where}\n  configuredBy:\n    apiVersion: builtin\n    kind: {kind}\n"
+                    f"- configuredIn: {os.path.relpath(where, kust.dir)}\n  configuredBy:\n"
+                    f"    apiVersion: builtin\n    kind: {kind}\n"
                     for where, kind in res.transformations
                 )
             if "managedByLabel" in meta_opts:
@@ -1202,6 +1203,41 @@ def _check_yaml11_bools(kust: _Kustomization) -> None:
                 kust.path,
                 node.start_mark.line + 1,
             )
+
+
+def _yaml11_json_patch(ops: list[Any], text: str) -> list[Any]:
+    """A JSON 6902 patch written in YAML, read as kustomize reads it (YAML 1.1).
+
+    kustomize converts such patches with sigs.k8s.io/yaml (go-yaml v2), so an unquoted
+    ``y``/``yes``/``on`` is ``true`` and ``n``/``no``/``off`` is ``false`` there.
+    """
+    if text.lstrip().startswith("[") or not _YAML11_BOOL.search(text):
+        return ops
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        root = yaml.compose(text, Loader=loader)
+    except yaml.YAMLError:
+        return ops
+
+    def convert(node: Any, value: Any) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            if not node.style and node.value in _YAML11_BOOLS and isinstance(value, str):
+                return node.value.lower() in ("y", "yes", "on")
+            return value
+        if isinstance(node, yaml.SequenceNode) and isinstance(value, list):
+            return [convert(n, v) for n, v in zip(node.value, value, strict=False)]
+        if isinstance(node, yaml.MappingNode) and isinstance(value, dict):
+            out = dict(value)
+            for key_node, value_node in node.value:
+                if key_node.value in out:
+                    out[key_node.value] = convert(value_node, out[key_node.value])
+            return out
+        return value
+
+    converted = convert(root, ops)
+    return converted if isinstance(converted, list) else ops
 
 
 def _crd_config(doc: dict[str, Any], config: Config) -> None:
