@@ -256,7 +256,29 @@ def _flatten(items: list[Any], depth: int = 1) -> list[Any]:
     return out
 
 
+#: Largest number of element comparisons a list function may make (the runtime's own
+#: budget is 10,000 comprehension iterations; this keeps Python helpers in the same range).
+MAX_COMPARISONS = 10_000_000
+
+
+def _hashable(items: list[Any]) -> bool:
+    """Whether CEL equality is Python equality and hashing for every item (no bool mixes)."""
+    kinds = {bool if isinstance(x, bool) else type(x) for x in items}
+    return kinds <= {str} or kinds <= {int, float} or kinds <= {bool}
+
+
+def _budget(*sizes: int) -> None:
+    product = 1
+    for size in sizes:
+        product *= max(size, 1)
+    if product > MAX_COMPARISONS:
+        raise ValueError("evaluation cost limit exceeded (list too large)")
+
+
 def _distinct(items: list[Any]) -> list[Any]:
+    if _hashable(items):
+        return list(dict.fromkeys(items))
+    _budget(len(items), len(items))
     out: list[Any] = []
     for item in items:
         if not any(_cel_equal(item, seen) for seen in out):
@@ -334,7 +356,10 @@ def _is_sorted(items: list[Any]) -> bool:
 
 
 def _sets_contains(items: list[Any], subset: list[Any]) -> bool:
-    return all(x in items for x in subset)
+    if _hashable(items + subset):
+        return set(subset) <= set(items)
+    _budget(len(items), len(subset))
+    return all(any(_cel_equal(x, y) for y in items) for x in subset)
 
 
 def _sets_equivalent(a: list[Any], b: list[Any]) -> bool:
@@ -342,7 +367,10 @@ def _sets_equivalent(a: list[Any], b: list[Any]) -> bool:
 
 
 def _sets_intersects(a: list[Any], b: list[Any]) -> bool:
-    return any(x in a for x in b)
+    if _hashable(a + b):
+        return not set(a).isdisjoint(b)
+    _budget(len(a), len(b))
+    return any(any(_cel_equal(x, y) for y in a) for x in b)
 
 
 # ---- Kubernetes semver library (k8s.io/apiserver/pkg/cel/library/semverlib.go) ----------
@@ -520,13 +548,13 @@ _UUID = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-
 
 
 def _grammar(pattern: str, limit: int, what: str, example: str) -> Callable[[str], list[str]]:
-    compiled = re.compile(rf"^(?:{pattern})$")
+    anchored = rf"^(?:{pattern})$"
 
     def check(value: str) -> list[str]:
         errors = []
         if len(value) > limit:
             errors.append(f"must be no more than {limit} characters")
-        if not compiled.match(value):
+        if not _regex(anchored).search(value):  # RE2: linear time on any input
             errors.append(
                 f"a {what} must match the regex used for validation '{pattern}' (e.g. '{example}')"
             )

@@ -386,3 +386,14 @@ def test_hostile_library_inputs_fail_fast(capfd: pytest.CaptureFixture[str]) -> 
     assert capfd.readouterr().err == ""  # RE2 does not log to stderr
     with pytest.raises(PolicyError, match="range"):
         ev("lists.range(100000)")
+
+
+def test_list_helpers_stay_bounded_on_large_lists() -> None:
+    numbers = list(range(100_000))
+    assert ev("object.l.distinct().size()", object={"l": numbers + numbers}) == 100_000
+    assert ev("sets.contains(object.l, [5, 7.0])", object={"l": numbers}) is True
+    maps = [{"k": i} for i in range(5_000)]
+    with pytest.raises(PolicyError, match="cost limit"):
+        ev("object.l.distinct()", object={"l": maps})
+    assert ev("sets.contains([1], [true])") is False
+    assert ev("sets.intersects([1.0], [1])") is True
