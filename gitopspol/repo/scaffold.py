@@ -30,7 +30,7 @@ from gitopspol.errors import ConfigError, GitError, InputError
 from gitopspol.fsutil import atomic_write
 from gitopspol.repo.config import builtin_profiles, load_repository
 from gitopspol.repo.model import Repository
-from gitopspol.repo.schemas import ANSWER_SCHEMAS, dotted_path, first_error
+from gitopspol.repo.schemas import ANSWER_SCHEMAS, TIER_SETTINGS_SCHEMA, dotted_path, first_error
 from gitopspol.resources import data_path
 from gitopspol.yamlio import load, load_file, read_text
 
@@ -85,27 +85,34 @@ def shipped_versions(root: Path | None = None) -> tuple[ScaffoldVersion, ...]:
 
 
 def _git(*args: str, cwd: Path) -> str:
-    """Run git with a fixed identity and no signing or hooks (the repository is temporary)."""
-    proc = subprocess.run(
-        [
-            "git",
-            "-c",
-            "user.name=gitopspol",
-            "-c",
-            "user.email=gitopspol@localhost",
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "tag.gpgsign=false",
-            "-c",
-            "core.hooksPath=/dev/null",
-            *args,
-        ],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    """Run git; its output, or :class:`GitError`.
+
+    The identity, signing and hooks settings only matter for the commits made in the
+    temporary template repository; the user's repository is only queried or initialised.
+    """
+    try:
+        proc = subprocess.run(
+            [
+                "git",
+                "-c",
+                "user.name=gitopspol",
+                "-c",
+                "user.email=gitopspol@localhost",
+                "-c",
+                "commit.gpgsign=false",
+                "-c",
+                "tag.gpgsign=false",
+                "-c",
+                "core.hooksPath=/dev/null",
+                *args,
+            ],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed (init and update need it)", cwd) from None
     if proc.returncode != 0:
         raise GitError(f"git {args[0]} failed: {proc.stderr.strip()}", cwd)
     return proc.stdout
@@ -379,6 +386,15 @@ def update_repository(
             "no scaffold version recorded (_commit): not created by gitopspol init", answers_path
         )
     old_version = str(last["_commit"])
+    # copier renders the old version with these recorded answers: hold them to the same rules
+    # as new answers (a hand-edited answers file must not reach paths or YAML unchecked).
+    try:
+        check_answers({k: v for k, v in last.items() if k in ANSWER_SCHEMAS})
+        found = first_error(last.get("tier_settings", {}), TIER_SETTINGS_SCHEMA)
+        if found is not None:
+            raise ConfigError(f"tier_settings{dotted_path(['', *found[0]])}: {found[1]}")
+    except ConfigError as exc:
+        raise ConfigError(exc.message.removeprefix("--data "), answers_path) from None
     try:
         status = _git("status", "--porcelain", cwd=base)
     except GitError:

@@ -224,6 +224,22 @@ ANSWER_SCHEMAS: dict[str, dict[str, Any]] = {
     "clusters": {"type": "array", "items": _CLUSTER},
 }
 
+#: The ``tier_settings`` answer gitopspol computes (recorded in ``.copier-answers.yml``).
+TIER_SETTINGS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "propertyNames": {"pattern": DNS_LABEL},
+    "additionalProperties": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["profile", "rank", *_SETTINGS],
+        "properties": {
+            "profile": {"$ref": "#/$defs/dnsLabel"},
+            "rank": {"type": "integer", "minimum": 0},
+            **_SETTINGS,
+        },
+    },
+}
+
 
 def first_error(
     data: Any, schema: dict[str, Any], *, defs: bool = True

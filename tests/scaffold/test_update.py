@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -171,3 +172,29 @@ def test_conflicting_local_edit_is_reported(
     assert "<<<<<<< " in text
     assert "(edited locally)" in text
     assert "(scaffold 2)" in text
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "tiers:\n- sbx\n- prd\n",
+            "tiers:\n- sbx\n- ../../evil\n",
+            "tiers[1]: '../../evil' is not a DNS-1123 label",
+        ),
+        ("    sbx:\n        gatekeeper:", "    ../x:\n        gatekeeper:", "tier_settings"),
+    ],
+)
+def test_update_checks_the_recorded_answers(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    repo = init_repository(tmp_path / "repo").root
+    answers = repo / ".copier-answers.yml"
+    text = answers.read_text()
+    assert old in text
+    answers.write_text(text.replace(old, new))
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "init")
+    with pytest.raises(ConfigError, match=re.escape(message)) as info:
+        update_repository(repo)
+    assert info.value.file == str(answers)
