@@ -23,6 +23,7 @@ def evaluate(
     *,
     values: Mapping[str, Any] | None = None,
     namespace_labels: Mapping[str, str] | None = None,
+    exceptions: Sequence[Mapping[str, Any]] = (),
 ) -> list[RuleResult]:
     """Evaluate the validate rules of kyverno.io policies on one admission request.
 
@@ -32,14 +33,19 @@ def evaluate(
     are the labels of the request's namespace (for ``namespaceSelector``; default: the labels
     of ``request.namespace_object``). Rules that do not
     apply give no result; actions come from the effective failure action (Enforce -> DENY,
-    Audit -> AUDIT). Documents that are not kyverno.io policies are ignored.
+    Audit -> AUDIT). ``exceptions`` are kyverno.io PolicyException documents; a rule they
+    exempt is SKIP. Documents that are not kyverno.io policies are ignored.
     """
     from gitopspol.engines.kyverno.engine import Inputs, evaluate_policy
 
     if namespace_labels is None:
         meta = (request.namespace_object or {}).get("metadata") or {}
         namespace_labels = meta.get("labels") or {}
-    inputs = Inputs(variables=dict(values or {}), namespace_labels=dict(namespace_labels))
+    inputs = Inputs(
+        variables=dict(values or {}),
+        namespace_labels=dict(namespace_labels),
+        exceptions=tuple(exceptions),
+    )
     results: list[RuleResult] = []
     for policy in policies:
         api = str(policy.get("apiVersion", ""))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gitopspol.engines.admission import Action, AdmissionRequest, RuleResult, Status
-from gitopspol.engines.kyverno import jmes
+from gitopspol.engines.kyverno import exceptions, jmes
 from gitopspol.engines.kyverno.autogen import expand_rules
 from gitopspol.engines.kyverno.match import MatchInput, block_matches, rule_applies
 from gitopspol.engines.kyverno.operators import evaluate_operator
@@ -39,6 +39,8 @@ class Inputs:
     foreach_values: Mapping[str, Mapping[str, Sequence[Any]]] = field(default_factory=dict)
     namespace_labels: Mapping[str, str] = field(default_factory=dict)
     cel_context: Any = None
+    #: kyverno.io PolicyException documents that may exempt requests from rules.
+    exceptions: Sequence[Mapping[str, Any]] = ()
 
 
 class _RuleError(Exception):
@@ -248,6 +250,8 @@ class _RuleRun:
     rule: Mapping[str, Any]
     request: AdmissionRequest
     inputs: Inputs
+    #: podSecurity controls exempted by a PolicyException.
+    extra_pss_excludes: list[Any] = field(default_factory=list)
 
     def validate_block(
         self,
@@ -359,6 +363,9 @@ class _RuleRun:
         return element
 
     def pod_security(self, settings: Mapping[str, Any], where: str) -> _Outcome:
+        if self.extra_pss_excludes:
+            excludes = list(settings.get("exclude") or []) + list(self.extra_pss_excludes)
+            settings = {**settings, "exclude": excludes}
         try:
             failed, message = evaluate_pod_security(self.request.resource, settings)
         except PolicyError as exc:
@@ -430,9 +437,16 @@ def _rule_context(request: AdmissionRequest, inputs: Inputs, rule_name: str) -> 
 def _validate(
     run: _RuleRun, request: AdmissionRequest, kind: str, check_old: bool
 ) -> _Outcome | None:
-    """Context entries, preconditions, then the rule's checks; None when there is no response."""
+    """Exceptions, context entries, preconditions, then the rule's checks.
+
+    None when there is no response.
+    """
     name = str(run.rule.get("name", ""))
     context = _rule_context(request, run.inputs, name)
+    if run.inputs.exceptions:
+        skipped = _exceptions(run, request, context)
+        if skipped is not None:
+            return skipped
     _load_entries(run.rule.get("context"), context, run.inputs.rule_values.get(name, {}), "context")
     if not _check_conditions(
         run.rule.get("preconditions"), context, lenient=True, where="preconditions"
@@ -469,6 +483,33 @@ def _validate(
                 Status.SKIP, "skipping modified resource as validation results have not changed"
             )
     return outcome
+
+
+def _exceptions(
+    run: _RuleRun, request: AdmissionRequest, context: dict[str, Any]
+) -> _Outcome | None:
+    """SKIP when a PolicyException applies (podSecurity rules get the exempted controls)."""
+    name = str(run.rule.get("name", ""))
+    applying = exceptions.matching(
+        run.inputs.exceptions,
+        policy_name(run.policy),
+        name,
+        MatchInput(request, run.inputs.namespace_labels),
+        lambda conditions: _check_conditions(
+            conditions, context, lenient=True, where="PolicyException conditions"
+        ),
+    )
+    if not applying:
+        return None
+    validate = run.rule.get("validate") or {}
+    controls = [c for e in applying for c in (e.get("spec") or {}).get("podSecurity") or []]
+    if isinstance(validate, dict) and validate.get("podSecurity") is not None and controls:
+        run.extra_pss_excludes = controls
+        return None
+    return _Outcome(
+        Status.SKIP,
+        "rule is skipped due to policy exceptions " + exceptions.exception_names(applying),
+    )
 
 
 def evaluate_rule(

@@ -17,6 +17,7 @@ from typing import Any
 from gitopspol import yamlio
 from gitopspol.engines.admission import AdmissionRequest, RuleResult, Status
 from gitopspol.engines.kyverno.engine import Inputs, evaluate_policy
+from gitopspol.engines.kyverno.exceptions import is_exception
 from gitopspol.engines.kyverno.match import CLUSTER_SCOPED
 from gitopspol.engines.suite import SuiteResult
 from gitopspol.errors import GitopspolError, InputError
@@ -55,6 +56,7 @@ class _Suite:
     cel_context: Any
     bindings: list[dict[str, Any]] = field(default_factory=list)
     params: list[dict[str, Any]] = field(default_factory=list)
+    exceptions: list[dict[str, Any]] = field(default_factory=list)
     cache: dict[tuple[int, int], list[RuleResult]] = field(default_factory=dict)
 
 
@@ -145,7 +147,10 @@ def load_suite(path: Path, test: Mapping[str, Any]) -> _Suite:
     if test.get("context"):
         cel_context = _load_cel_context(base / str(test["context"]))
     params = _load_docs(base, _as_list(test.get("paramResources")))
-    return _Suite(path, policies, objects, values, user_info, cel_context, bindings, params)
+    exceptions = [d for d in _load_docs(base, _as_list(test.get("exceptions"))) if is_exception(d)]
+    return _Suite(
+        path, policies, objects, values, user_info, cel_context, bindings, params, exceptions
+    )
 
 
 def _load_cel_context(path: Path) -> Any:
@@ -215,6 +220,7 @@ def _inputs_for(suite: _Suite, policy: Mapping[str, Any], obj: _Object) -> tuple
         foreach_values=foreach_values,
         namespace_labels=_namespace_labels(suite, obj.namespace),
         cel_context=suite.cel_context,
+        exceptions=suite.exceptions,
     )
     return inputs, operation
 

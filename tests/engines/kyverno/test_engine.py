@@ -530,3 +530,71 @@ def test_context_entries_fail_only_when_used() -> None:
     assert result.status is Status.ERROR
     assert "context entry team could not be loaded" in result.message
     assert "context[0].variable: variable team evaluated to null" in result.message
+
+
+EXCEPTION = yamlio.load("""
+apiVersion: kyverno.io/v2
+kind: PolicyException
+metadata: {name: allow-debug, namespace: default}
+spec:
+  exceptions:
+  - policyName: demo
+    ruleNames: [no-latest, "autogen-*"]
+  match:
+    any:
+    - resources:
+        kinds: [Pod, Deployment]
+        names: ["debug-*"]
+  conditions:
+    all:
+    - key: "{{ request.object.metadata.labels.team || '' }}"
+      operator: Equals
+      value: ops
+""")
+
+
+def test_policy_exceptions_skip_the_rules_they_name() -> None:
+    obj = pod("nginx:latest", host_pid=True)
+    obj["metadata"].update(name="debug-1", labels={"team": "ops"})
+    out = {
+        r.rule: r for r in evaluate([POLICY], AdmissionRequest(object=obj), exceptions=[EXCEPTION])
+    }
+    assert out["no-latest"].status is Status.SKIP
+    assert "allow-debug" in out["no-latest"].message
+    assert out["no-host-pid"].status is Status.FAIL  # not named by the exception
+    deployment = pod("nginx:latest", kind="Deployment")
+    deployment["metadata"].update(name="debug-2", labels={"team": "ops"})
+    out = {
+        r.rule: r.status
+        for r in evaluate([POLICY], AdmissionRequest(object=deployment), exceptions=[EXCEPTION])
+    }
+    assert out["autogen-no-latest"] is Status.SKIP
+    obj["metadata"]["labels"] = {"team": "dev"}  # conditions do not hold
+    out = {
+        r.rule: r.status
+        for r in evaluate([POLICY], AdmissionRequest(object=obj), exceptions=[EXCEPTION])
+    }
+    assert out["no-latest"] is Status.FAIL
+
+
+def test_policy_exception_pod_security_controls() -> None:
+    policy = yamlio.load("""
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: pss}
+spec:
+  rules:
+  - name: baseline
+    match: {any: [{resources: {kinds: [Pod]}}]}
+    validate:
+      podSecurity: {level: baseline, version: latest}
+""")
+    exception = copy.deepcopy(EXCEPTION)
+    exception["spec"]["exceptions"] = [{"policyName": "pss", "ruleNames": ["baseline"]}]
+    exception["spec"]["podSecurity"] = [{"controlName": "Host Namespaces"}]
+    del exception["spec"]["conditions"]
+    obj = pod(host_pid=True)
+    obj["metadata"]["name"] = "debug-3"
+    request = AdmissionRequest(object=obj)
+    assert [r.status for r in evaluate([policy], request)] == [Status.FAIL]
+    assert [r.status for r in evaluate([policy], request, exceptions=[exception])] == [Status.PASS]

@@ -203,3 +203,35 @@ def test_mutate_lines_are_not_evaluated(tmp_path: Path) -> None:
     by_name = {r.resource: r.actual for r in results}
     assert by_name["good"] == "not evaluated"
     assert by_name["deleted"] == "skip"  # preconditions do not hold: the rule is skipped
+
+
+EXCEPTION = """\
+apiVersion: kyverno.io/v2
+kind: PolicyException
+metadata: {name: prod-bad, namespace: prod}
+spec:
+  exceptions:
+  - policyName: require-team
+    ruleNames: [check-team]
+  match:
+    any:
+    - resources: {kinds: [Pod], namespaces: [prod]}
+"""
+
+
+def test_exceptions_listed_in_the_test(tmp_path: Path) -> None:
+    test = TEST.replace(
+        "variables: values.yaml", "variables: values.yaml\nexceptions: [exception.yaml]"
+    )
+    test = test.replace(
+        "resources: [prod/bad, baddeploy]\n  kind: Pod\n  result: fail",
+        "resources: [prod/bad]\n  kind: Pod\n  result: skip",
+    )
+    path = _suite(
+        tmp_path,
+        **{".kyverno-test/kyverno-test.yaml": test, ".kyverno-test/exception.yaml": EXCEPTION},
+    )
+    by_name = {r.resource: r for r in run_suite(path)}
+    assert by_name["prod/bad"].actual == "skip"
+    assert by_name["prod/bad"].ok
+    assert by_name["good"].actual == "pass"
