@@ -162,3 +162,7 @@ def wasi_start(status: int) -> str:
     return f"""(func (export "_start")
     (drop (call $random_get (i32.const 50000) (i32.const 8)))
     (call $proc_exit (i32.const {status})))"""
+
+
+#: Answer with the payload itself.
+ECHO = f"(call $guest_response (i32.const {_PAYLOAD}) (local.get $len)) (return (i32.const 1))"
