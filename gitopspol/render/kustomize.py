@@ -1290,6 +1290,9 @@ def _select(resources: ResMap, target: Any, loc: tuple[str, int | None]) -> list
             for k in ("group", "version", "kind", "name", "namespace")
             if target.get(k)
         }
+        for key in ("labelSelector", "annotationSelector"):
+            if target.get(key):
+                smp.label_selector_matches(str(target[key]), {})  # syntax check
     except RenderError as exc:
         raise RenderError(exc.message, *loc) from None
     name = target.get("name")
@@ -1487,12 +1490,17 @@ def _replicas(acc: Acc, entry: Any, specs: list[S.FieldSpec], loc: tuple[str, in
     def setter(parent: Any, key: Any, value: Any) -> None:
         parent[key] = count
 
+    matched = False
     for res in acc.resources:
         if not any(n == name for _, n, _ in res.ids()):
             continue
         for fs in specs:
             if fs.selects(res.group, res.version, res.kind):
+                matched = True
                 S.apply_spec(res.data, fs.segments, (lambda: None) if fs.create else None, setter)
+    if not matched:
+        kinds = ", ".join(sorted({fs.kind for fs in specs if fs.kind}))
+        raise RenderError(f"replicas: no {kinds} named {name!r} in the build", *loc)
 
 
 def split_image(image: str) -> tuple[str, str, str]:

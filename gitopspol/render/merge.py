@@ -378,8 +378,7 @@ def _add(doc: Any, path: str, value: Any, op: str, replace: bool = False) -> Any
     parent = _parent(doc, parts, op, path)
     last = parts[-1]
     if isinstance(parent, dict):
-        if replace and last not in parent:
-            raise PatchError(f"{op} operation does not apply: doc is missing key: {path}")
+        # evanphx/json-patch (kustomize's): replace of a missing key in an existing map adds it
         parent[last] = value
     elif isinstance(parent, list):
         if replace:
@@ -480,6 +479,8 @@ def label_selector_matches(selector: str, labels: dict[str, Any]) -> bool:
                 return False
             continue
         raw = (m["val"] or "").strip()
+        if op in ("in", "notin") and not (raw.startswith("(") and raw.endswith(")")):
+            raise RenderError(f"invalid label selector {selector!r}: expected '(' after {op}")
         if op in ("in", "notin"):
             values = {v.strip() for v in raw.strip("()").split(",") if v.strip()}
             present = key in labels and str(labels[key]) in values
