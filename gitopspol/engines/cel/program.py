@@ -146,6 +146,32 @@ class Program:
         return f"CEL expression {_shorten(self.expression)!r} failed: {detail}"
 
 
+# cel-go, with the cross-type numeric comparisons Kubernetes and Kyverno enable, accepts
+# `1.5 > 1`; cel-cpp's checker refuses it, although its runtime compares across int, uint
+# and double. Such expressions are compiled again without the type check.
+_CROSS_NUMERIC = re.compile(
+    r"found no matching overload for '_(?:<|<=|>|>=)_' applied to "
+    r"'\((?:int|uint|double), (?:int|uint|double)\)'"
+)
+
+
+def _compile(env: Any, expr: str) -> Any:
+    text = go_compat(expr)
+    try:
+        return env.compile(text)
+    except (RuntimeError, ValueError) as exc:
+        message = str(exc)
+        if _CROSS_NUMERIC.search(message):
+            try:
+                return env.compile(text, disable_check=True)
+            except (RuntimeError, ValueError):
+                pass
+        detail = message.replace("INVALID_ARGUMENT: ", "").replace(" [INVALID_ARGUMENT]", "")
+        raise PolicyError(
+            f"CEL expression {_shorten(expr)!r} does not compile: {detail.strip()}"
+        ) from None
+
+
 def compile_program(expr: str, variables: Sequence[str] = DEFAULT_VARIABLES) -> Program:
     """Compile ``expr`` with ``variables`` declared (as dynamic values), once, cached.
 
@@ -164,16 +190,8 @@ def compile_program(expr: str, variables: Sequence[str] = DEFAULT_VARIABLES) -> 
     with _LOCK:
         program = _PROGRAMS.get(key)
         if program is None:
-            try:
-                env = _env(names)
-                compiled = env.compile(go_compat(expr))
-            except (RuntimeError, ValueError) as exc:
-                detail = (
-                    str(exc).replace("INVALID_ARGUMENT: ", "").replace(" [INVALID_ARGUMENT]", "")
-                )
-                raise PolicyError(
-                    f"CEL expression {_shorten(expr)!r} does not compile: {detail.strip()}"
-                ) from None
+            env = _env(names)
+            compiled = _compile(env, expr)
             program = Program(expr, names, compiled, env)
             if len(_PROGRAMS) >= MAX_CACHED_PROGRAMS:
                 _PROGRAMS.clear()

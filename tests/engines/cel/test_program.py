@@ -45,6 +45,14 @@ def test_standard_and_optional_syntax(expr: str, expected: Any) -> None:
     assert ev(expr, object=POD) == expected
 
 
+def test_cross_type_numeric_comparisons() -> None:
+    """Kubernetes and Kyverno enable cel-go's cross-type numeric comparisons."""
+    assert ev("1.5 > 1 && 1u < 2 && 2 >= 1.5") is True
+    assert ev("size(object.spec.containers) > 1.5", object=POD) is True
+    with pytest.raises(PolicyError, match="does not compile"):
+        compile_program("'a' > 1")
+
+
 def test_results_are_plain_python() -> None:
     assert ev("timestamp('2024-01-02T03:04:05Z')") == "2024-01-02T03:04:05Z"
     assert ev("duration('1h30m')") == "5400s"
