@@ -10,7 +10,7 @@ expected ``skip``. Mutate, generate and verifyImages results are ``not evaluated
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,7 @@ class _Suite:
     bindings: list[dict[str, Any]] = field(default_factory=list)
     params: list[dict[str, Any]] = field(default_factory=list)
     exceptions: list[dict[str, Any]] = field(default_factory=list)
-    cache: dict[tuple[int, int], list[RuleResult]] = field(default_factory=dict)
+    cache: dict[tuple[int, int, str | None], list[RuleResult]] = field(default_factory=dict)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -241,15 +241,20 @@ def _request(suite: _Suite, obj: _Object, operation: str) -> AdmissionRequest:
     )
 
 
-def _evaluate(suite: _Suite, policy_index: int, object_index: int) -> list[RuleResult]:
-    key = (policy_index, object_index)
+def _evaluate(
+    suite: _Suite, policy_index: int, object_index: int, operation: str | None
+) -> list[RuleResult]:
+    """The responses of one policy for one object (cached per operation)."""
+    key = (policy_index, object_index, operation)
     cached = suite.cache.get(key)
     if cached is not None:
         return cached
     policy = suite.policies[policy_index]
     obj = suite.objects[object_index]
-    inputs, operation = _inputs_for(suite, policy, obj)
-    request = _request(suite, obj, operation)
+    inputs, default_operation = _inputs_for(suite, policy, obj)
+    if operation is not None:
+        inputs = replace(inputs, variables={**inputs.variables, "request.operation": operation})
+    request = _request(suite, obj, operation or default_operation)
     kind = str(policy.get("kind", ""))
     group = str(policy.get("apiVersion", "")).split("/")[0]
     name = str((policy.get("metadata") or {}).get("name", ""))
@@ -322,9 +327,20 @@ def _actual(responses: list[RuleResult]) -> tuple[str, str]:
     return responses[0].status.value, responses[0].message
 
 
-def _expectations(test: Mapping[str, Any]) -> list[tuple[str, str | None, str, str]]:
-    """``(policy, rule, resource as written, expected)`` for every resource of every line."""
-    out: list[tuple[str, str | None, str, str]] = []
+@dataclass(frozen=True, slots=True)
+class _Expectation:
+    """One resource of one result line."""
+
+    policy: str
+    rule: str | None
+    resource: str  # as written: "name" or "namespace/name"
+    expected: str
+    operation: str | None  # per-result operation (CLI 1.18+), else the values file's
+
+
+def _expectations(test: Mapping[str, Any]) -> list[_Expectation]:
+    """Every resource of every result line, in file order."""
+    out: list[_Expectation] = []
     for line in test.get("results") or []:
         if not isinstance(line, dict):
             continue
@@ -332,10 +348,11 @@ def _expectations(test: Mapping[str, Any]) -> list[tuple[str, str | None, str, s
         pname = str(line.get("policy", "")).rsplit("/", 1)[-1]
         rule = str(line["rule"]) if line.get("rule") else None
         expected = str(line.get("result") or line.get("status") or "").lower()
+        operation = str(line["operation"]).upper() if line.get("operation") else None
         resources = _as_list(line.get("resources"))
         if not resources and line.get("resource"):
             resources = [line["resource"]]
-        out.extend((pname, rule, str(written), expected) for written in resources)
+        out.extend(_Expectation(pname, rule, str(r), expected, operation) for r in resources)
     return out
 
 
@@ -352,29 +369,21 @@ def run_suite(path: Path) -> list[SuiteResult]:
         suite = load_suite(path, test)
     except GitopspolError as exc:
         return [
-            SuiteResult(str(path), pname, rule, written, expected, "error", False, exc.located())
-            for pname, rule, written, expected in expectations
+            SuiteResult(
+                str(path), e.policy, e.rule, e.resource, e.expected, "error", False, exc.located()
+            )
+            for e in expectations
         ]
     policy_index: dict[str, list[int]] = {}
     for index, policy in enumerate(suite.policies):
         pname = str((policy.get("metadata") or {}).get("name", ""))
         policy_index.setdefault(pname, []).append(index)
-    return [
-        _check(suite, policy_index.get(pname, []), pname, rule, written, expected)
-        for pname, rule, written, expected in expectations
-    ]
+    return [_check(suite, policy_index.get(e.policy, []), e) for e in expectations]
 
 
-def _check(
-    suite: _Suite,
-    policies: list[int],
-    pname: str,
-    rule_name: str | None,
-    written: str,
-    expected: str,
-) -> SuiteResult:
+def _check(suite: _Suite, policies: list[int], line: _Expectation) -> SuiteResult:
     """Evaluate one expected result: every object the written name selects must agree."""
-    namespace, _, name = written.rpartition("/")
+    namespace, _, name = line.resource.rpartition("/")
     selected = [
         i
         for i, obj in enumerate(suite.objects)
@@ -382,26 +391,31 @@ def _check(
     ]
 
     def result(actual: str, detail: str = "") -> SuiteResult:
-        ok = actual == expected
-        return SuiteResult(str(suite.path), pname, rule_name, written, expected, actual, ok, detail)
+        return SuiteResult(
+            str(suite.path),
+            line.policy,
+            line.rule,
+            line.resource,
+            line.expected,
+            actual,
+            actual == line.expected,
+            detail,
+        )
 
     if not policies:
-        return result("error", f"policy {pname} is not in the test's policies")
+        return result("error", f"policy {line.policy} is not in the test's policies")
     if not selected:
-        return result("error", f"resource {written} is not in the test's resources")
+        return result("error", f"resource {line.resource} is not in the test's resources")
     statuses: list[tuple[str, str]] = []
     for obj_index in selected:
-        responses: list[RuleResult] = []
-        for p_index in policies:
-            for response in _evaluate(suite, p_index, obj_index):
-                if (
-                    rule_name is None
-                    or response.rule is None
-                    or response.rule in _rule_names(rule_name)
-                ):
-                    responses.append(response)
+        responses = [
+            response
+            for p_index in policies
+            for response in _evaluate(suite, p_index, obj_index, line.operation)
+            if line.rule is None or response.rule is None or response.rule in _rule_names(line.rule)
+        ]
         statuses.append(_actual(responses))
     for actual, detail in statuses:
-        if actual != expected:
+        if actual != line.expected:
             return result(actual, detail)
     return result(statuses[0][0], "")

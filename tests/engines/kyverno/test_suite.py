@@ -235,3 +235,13 @@ def test_exceptions_listed_in_the_test(tmp_path: Path) -> None:
     assert by_name["prod/bad"].actual == "skip"
     assert by_name["prod/bad"].ok
     assert by_name["good"].actual == "pass"
+
+
+def test_per_result_operation(tmp_path: Path) -> None:
+    test = TEST.replace(
+        "resources: [good]\n  kind: Pod\n  result: pass",
+        "resources: [good]\n  kind: Pod\n  result: pass\n- policy: require-team\n  rule: check-team\n  resources: [good]\n  operation: DELETE\n  result: skip",
+    )
+    results = run_suite(_suite(tmp_path, **{".kyverno-test/kyverno-test.yaml": test}))
+    good = [(r.expected, r.actual) for r in results if r.resource == "good"]
+    assert good == [("pass", "pass"), ("skip", "skip")]
