@@ -396,7 +396,7 @@ def update_repository(
     except ConfigError as exc:
         raise ConfigError(exc.message.removeprefix("--data "), answers_path) from None
     try:
-        status = _git("status", "--porcelain", cwd=base)
+        status = _git("status", "--porcelain", "--", ".", cwd=base)
     except GitError:
         raise GitError("not a git repository: commit the policy repository first", base) from None
     if status.strip():
@@ -432,6 +432,8 @@ def update_repository(
     _set_source(base)
     # Unmerged paths are listed once per stage: keep each file once, in order.
     conflicts = list(
-        dict.fromkeys(_git("diff", "--name-only", "-G", "^<<<<<<< ", cwd=base).split())
+        dict.fromkeys(
+            _git("diff", "--name-only", "--relative", "-G", "^<<<<<<< ", cwd=base).split()
+        )
     )
     return UpdateResult(old_version, chosen[-1].version, tuple(conflicts))

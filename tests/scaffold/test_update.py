@@ -198,3 +198,20 @@ def test_update_checks_the_recorded_answers(
     with pytest.raises(ConfigError, match=re.escape(message)) as info:
         update_repository(repo)
     assert info.value.file == str(answers)
+
+
+def test_update_a_repository_in_a_monorepo_folder(tmp_path: Path) -> None:
+    versions = _two_versions(tmp_path)
+    mono = tmp_path / "mono"
+    mono.mkdir()
+    _git(mono, "init", "-q")
+    (mono / "elsewhere.txt").write_text("other team's file\n")
+    repo = init_repository(mono / "platform" / "policies", versions=versions[:1]).root
+    shutil.rmtree(repo / ".git")  # part of the monorepo, not a repository of its own
+    _git(mono, "add", "-A")
+    _git(mono, "commit", "-q", "-m", "init")
+    (mono / "elsewhere.txt").write_text("uncommitted work elsewhere\n")
+    result = update_repository(repo, versions=versions)
+    assert (result.new_version, result.conflicts) == ("2.0.0", ())
+    assert (repo / "SECURITY.md").is_file()
+    assert not (mono / "SECURITY.md").exists()
