@@ -180,7 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     proc = show("create the policy repository", "init", str(dest), "--defaults", cwd=ROOT)
     if proc.returncode != 0:
         return proc.returncode
-    _commit(dest)
+    # Commit only in the repository's own work tree (never in an enclosing one).
+    if (dest / ".git").is_dir():
+        _commit(dest)
     _heading("layout")
     for path in sorted(
         p for p in dest.rglob("*") if p.is_file() and ".git" not in p.relative_to(dest).parts

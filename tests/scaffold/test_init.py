@@ -395,3 +395,21 @@ def test_questions_with_a_person_at_the_terminal(
         "flux",
     )
     assert repo.trusted_registries == ("ghcr.io/acme/",)
+
+
+def test_clusters_with_server_and_labels(tmp_path: Path) -> None:
+    clusters = [
+        {"name": "sbx-eu", "tier": "sbx", "server": "https://sbx-eu.example:6443"},
+        {
+            "name": "prd-eu",
+            "tier": "prd",
+            "labels": {"region": "eu", "example.com/team": "platform"},
+        },
+    ]
+    repo = init_repository(tmp_path / "r", {"clusters": clusters})
+    assert [(c.name, c.tier, c.server, c.labels) for c in repo.clusters] == [
+        ("sbx-eu", "sbx", "https://sbx-eu.example:6443", {}),
+        ("prd-eu", "prd", None, {"region": "eu", "example.com/team": "platform"}),
+    ]
+    answers = load_file(repo.root / ".copier-answers.yml")
+    assert answers["clusters"] == clusters
