@@ -17,8 +17,9 @@ waPC host of :mod:`gitopspol.engines.kubewarden.wapc`:
 4. **validate**: the payload is ``{"request": <admission.k8s.io/v1 AdmissionRequest>,
    "settings": ...}``; the answer ``{"accepted", "message", "code", "mutated_object",
    "warnings"}``. Rejected is FAIL with ``spec.message`` when set (Kubewarden puts the
-   policy's own message in the response details), else the policy's message. A mutation
-   from a policy without ``mutating: true`` is rejected, as policy-server does.
+   policy's own message in the response details), else the policy's message. In protect
+   mode a mutation from a policy without ``mutating: true`` is rejected, as policy-server
+   does; in monitor mode the patch is dropped.
    ``mode: protect`` fails with :attr:`Action.DENY`, ``monitor`` with :attr:`Action.AUDIT`
    (the request is admitted and the result only logged).
 
@@ -355,16 +356,19 @@ def _policy_result(
             notes.insert(0, f"code {answer.code}")
         return RuleResult(ENGINE, name, None, Status.FAIL, "; ".join([message, *notes]), actions)
     if answer.mutated_object is not None:
-        if not spec.get("mutating"):
-            # policy-server rejects a mutation from a policy not declared mutating.
+        protect = actions == (Action.DENY,)
+        if protect and not spec.get("mutating"):
+            # policy-server (protect mode) rejects a mutation from a non-mutating policy.
             message = (
-                "the policy attempted to mutate the request, but it is not configured to "
-                "allow mutations (spec.mutating is not true)"
+                f"Request rejected by policy {name}. The policy attempted to mutate the "
+                "request, but it is currently configured to not allow mutations."
             )
             return RuleResult(ENGINE, name, None, Status.FAIL, message, actions)
         paths = _mutation_summary(request.resource, answer.mutated_object)
         shown = ", ".join(paths[:_MAX_PATHS]) + (", ..." if len(paths) > _MAX_PATHS else "")
-        notes.insert(0, f"mutated: {shown}" if paths else "mutated: no change")
+        # In monitor mode policy-server accepts, drops the patch and only logs the response.
+        label = "mutated" if protect else "mutated (not applied: monitor)"
+        notes.insert(0, f"{label}: {shown}" if paths else f"{label}: no change")
     return RuleResult(ENGINE, name, None, Status.PASS, "; ".join(notes), actions)
 
 

@@ -168,10 +168,27 @@ def test_mutation_is_recorded(modules: Path) -> None:
     assert (result.status, result.message) == (Status.PASS, "mutated: added /metadata/labels")
 
 
+def test_mutation_in_monitor_mode_is_not_applied(modules: Path) -> None:
+    policy = _policy("file://policies/mutate.wat", mutating=True, mode="monitor")
+    result = _one(policy, _pod(labels={"mutated": "yes"}), modules)
+    assert (result.status, result.message) == (
+        Status.PASS,
+        "mutated (not applied: monitor): no change",
+    )
+
+
 def test_mutation_from_a_non_mutating_policy_is_rejected(modules: Path) -> None:
     result = _one(_policy("file://policies/mutate.wat"), _pod(), modules)
     assert result.status == Status.FAIL
-    assert "not configured to allow mutations" in result.message
+    assert result.message == (
+        "Request rejected by policy no-privileged. The policy attempted to mutate the "
+        "request, but it is currently configured to not allow mutations."
+    )
+    monitor = _one(_policy("file://policies/mutate.wat", mode="monitor"), _pod(), modules)
+    assert (monitor.status, monitor.message) == (
+        Status.PASS,
+        "mutated (not applied: monitor): added /metadata/labels",
+    )
 
 
 def test_invalid_settings_are_an_error(modules: Path) -> None:
