@@ -246,6 +246,8 @@ def _any_pattern(resource: Any, patterns: Any, context: Any, where: str) -> _Out
 
 @dataclass
 class _RuleRun:
+    """One rule being evaluated on one request (mutable: exceptions may add PSS excludes)."""
+
     policy: Mapping[str, Any]
     rule: Mapping[str, Any]
     request: AdmissionRequest
