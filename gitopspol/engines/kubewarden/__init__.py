@@ -9,14 +9,15 @@ Public API:
 * :func:`evaluate` ``(policy, request, *, module_paths={}, base_dir, limits) ->
   list[RuleResult]`` for ClusterAdmissionPolicy, AdmissionPolicy and the policy groups;
 * :func:`resolve_module`, :func:`admission_request`, :class:`Limits`;
-* :func:`compare` ``(lower, higher) -> list[Weakening]``: tier strictness of one policy.
+* :func:`compare` ``(lower, higher) -> list[Weakening]``: tier strictness of one policy;
+  :func:`module_name` ``(reference)``: a module reference without scheme, tag and digest.
 
 ``wasmtime`` (the ``kubewarden`` extra) is imported only when a module is run.
 """
 
 from __future__ import annotations
 
-from gitopspol.engines.kubewarden.compare import Weakening, compare
+from gitopspol.engines.kubewarden.compare import Weakening, compare, module_name
 from gitopspol.engines.kubewarden.engine import (
     ENGINE,
     GROUP_KINDS,
@@ -51,6 +52,7 @@ __all__ = [
     "compare",
     "evaluate",
     "module_metadata",
+    "module_name",
     "resolve_module",
     "validate",
     "validate_settings",

@@ -22,6 +22,8 @@
   ``disallow``/``forbid``/``reject``/``block``/``blacklist``, as in ``rejectedTags`` or the
   ``reject`` lists of the trusted-repos policy) may not lose entries. Deny-list names win:
   ``blockedRegistries`` is a deny-list;
+* ``spec.module``: the same policy module (another tag or digest of it is a promotion, not a
+  weakening); a different module cannot be shown as strict and is reported;
 * policy groups: a member present in the lower tier must be present in the higher one.
 
 Presence of the policy in both tiers is checked by the caller (the tier-strictness check).
@@ -124,10 +126,30 @@ def _lists(lower: Any, higher: Any, path: tuple[str | int, ...], out: list[Weake
                 out.append(Weakening(where, f"allow-list is larger: adds {extra}"))
 
 
+def module_name(reference: Any) -> str:
+    """A module reference without its scheme, tag and digest: which policy it is.
+
+    ``registry://ghcr.io/kubewarden/policies/pod-privileged:v1.0.2`` and
+    ``ghcr.io/kubewarden/policies/pod-privileged@sha256:...`` name the same policy.
+    """
+    text = str(reference or "")
+    for scheme in ("registry://", "file://", "https://", "http://"):
+        text = text.removeprefix(scheme)
+    text = text.split("@", 1)[0]
+    head, _, last = text.rpartition("/")
+    last = last.split(":", 1)[0] if head else last.rsplit(":", 1)[0]
+    return f"{head}/{last}" if head else last
+
+
 def compare(lower: Mapping[str, Any], higher: Mapping[str, Any]) -> list[Weakening]:
     """The ways policy ``higher`` (higher tier) is weaker than ``lower`` (lower tier)."""
     low, high = _spec(lower), _spec(higher)
     out: list[Weakening] = []
+    if "module" in low and module_name(low.get("module")) != module_name(high.get("module")):
+        # another version of the same module is a promotion; another module is not comparable
+        out.append(
+            Weakening(("spec", "module"), "a different policy module than below: not comparable")
+        )
     if (low.get("mode") or "protect") == "protect" and high.get("mode") == "monitor":
         out.append(Weakening(("spec", "mode"), "monitor in the higher tier, protect below"))
     if (low.get("failurePolicy") or "Fail") == "Fail" and high.get("failurePolicy") == "Ignore":

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from gitopspol.engines.kubewarden import compare
+from gitopspol.engines.kubewarden.compare import module_name
 
 BASE: dict[str, Any] = {
     "apiVersion": "policies.kubewarden.io/v1",
@@ -185,4 +186,16 @@ def test_policy_group_members() -> None:
     assert _messages(lower, higher) == [
         "spec.policies.a.settings.allowedRegistries: allow-list is larger: adds ['x.io']",
         "spec.policies.b: member policy missing in the higher tier",
+    ]
+
+
+def test_module_versions_and_other_modules() -> None:
+    ref = "ghcr.io/kubewarden/policies/trusted-repos"
+    for other in (f"registry://{ref}:v0.3.0", f"{ref}@sha256:0123", f"{ref}:v1@sha256:ab"):
+        assert module_name(other) == ref
+        assert compare(BASE, _with(module=other)) == []
+    assert module_name("file://policies/p.wasm") == "policies/p.wasm"
+    assert module_name("p.wasm") == "p.wasm"
+    assert _messages(BASE, _with(module="registry://ghcr.io/kubewarden/policies/other:v1")) == [
+        "spec.module: a different policy module than below: not comparable"
     ]
