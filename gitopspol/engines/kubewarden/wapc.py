@@ -154,7 +154,11 @@ def _memory(caller: wasmtime.Caller) -> wasmtime.Memory:
 def _read(caller: wasmtime.Caller, ptr: int, length: int) -> bytes:
     memory = _memory(caller)
     size = memory.data_len(caller)
-    if ptr < 0 or length < 0 or length > MAX_MESSAGE_BYTES or ptr + length > size:
+    if length > MAX_MESSAGE_BYTES:
+        raise PolicyError(
+            f"guest passed {length} bytes, more than the {MAX_MESSAGE_BYTES} accepted"
+        )
+    if ptr < 0 or length < 0 or ptr + length > size:
         raise PolicyError(
             f"guest passed a buffer outside its memory (offset {ptr}, {length} bytes)"
         )

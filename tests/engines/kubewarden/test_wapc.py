@@ -118,6 +118,14 @@ def test_console_log_is_kept() -> None:
             "(call $guest_response (i32.const 70000000) (i32.const 4)) (return (i32.const 1))",
             "outside its memory",
         ),
+        (
+            "(call $guest_response (i32.const 0) (i32.const 70000000)) (return (i32.const 1))",
+            "guest passed 70000000 bytes, more than the 16777216 accepted",
+        ),
+        (
+            "(call $guest_error (i32.const -5) (i32.const 4)) (return (i32.const 0))",
+            "outside its memory",
+        ),
     ],
 )
 def test_guest_protocol_errors(body: str, message: str) -> None:
