@@ -245,3 +245,14 @@ def test_per_result_operation(tmp_path: Path) -> None:
     results = run_suite(_suite(tmp_path, **{".kyverno-test/kyverno-test.yaml": test}))
     good = [(r.expected, r.actual) for r in results if r.resource == "good"]
     assert good == [("pass", "pass"), ("skip", "skip")]
+
+
+def test_a_name_shared_by_several_objects(tmp_path: Path) -> None:
+    # "bad" also names a Service: the policy says nothing about it, so only the Pod counts.
+    resources = (
+        RESOURCES + "---\napiVersion: v1\nkind: Service\nmetadata: {name: bad, namespace: prod}\n"
+    )
+    path = _suite(tmp_path, **{".kyverno-test/resources.yaml": resources + DELETED})
+    by_name = {r.resource: r for r in run_suite(path)}
+    assert by_name["prod/bad"].actual == "fail"
+    assert by_name["prod/bad"].ok
