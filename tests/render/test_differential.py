@@ -86,7 +86,27 @@ deployments = st.builds(
     st.lists(st.sampled_from(("MODE", "LEVEL", "ZONE")), unique=True, max_size=2),
     st.sampled_from((None, "settings", "plain")),
 )
+
+
+def _binding(sa: str, ns: str | None) -> dict[str, Any]:
+    subject: dict[str, Any] = {"kind": "ServiceAccount", "name": sa}
+    if ns:
+        subject["namespace"] = ns
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": "runner-binding"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+        "subjects": [subject],
+    }
+
+
 others = st.one_of(
+    st.builds(
+        _binding,
+        st.sampled_from(("runner", "default")),
+        st.sampled_from((None, "default", "other")),
+    ),
     st.builds(_policy, st.sampled_from(NAMES), st.sampled_from(("Audit", "Enforce"))),
     st.builds(_service, st.sampled_from(NAMES)),
     st.just({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "runner"}}),
@@ -121,8 +141,17 @@ def trees(draw: st.DrawFn) -> dict[str, str]:
         base["namePrefix"] = "b-"
     if draw(st.booleans()):
         base["commonLabels"] = {"layer": "base"}
+    if draw(st.booleans()):
+        base["configMapGenerator"] = [{"name": "settings", "literals": ["LEVEL=base", "KEEP=1"]}]
     files["base/kustomization.yaml"] = _yaml(base)
-    overlay: dict[str, Any] = {"resources": ["../base"]}
+    parent = "../base"
+    if draw(st.booleans()):  # a middle layer: three levels
+        mid: dict[str, Any] = {"resources": ["../base"], "nameSuffix": "-mid"}
+        if draw(st.booleans()):
+            mid["commonAnnotations"] = {"layer": "mid"}
+        files["mid/kustomization.yaml"] = _yaml(mid)
+        parent = "../mid"
+    overlay: dict[str, Any] = {"resources": [parent]}
     if draw(st.booleans()):
         overlay["namePrefix"] = draw(st.sampled_from(("sbx-", "prd-")))
     if draw(st.booleans()):
@@ -147,9 +176,26 @@ def trees(draw: st.DrawFn) -> dict[str, str]:
             {"name": deploys[0]["metadata"]["name"], "count": draw(st.integers(0, 5))}
         ]
     if draw(st.booleans()):
+        behavior = "merge" if "configMapGenerator" in base else "create"
         overlay["configMapGenerator"] = [
-            {"name": "settings", "literals": [f"LEVEL={draw(label_values)}", "MODE=fast"]}
+            {
+                "name": "settings",
+                "behavior": behavior,
+                "literals": [f"LEVEL={draw(label_values)}", "MODE=fast"],
+            }
         ]
+    if draw(st.booleans()):
+        size = draw(st.sampled_from((3, 51, 52, 120)))
+        overlay["secretGenerator"] = [
+            {"name": "creds", "literals": ["user=admin", "token=" + "t" * size]}
+        ]
+    if draw(st.booleans()):
+        overlay["generatorOptions"] = {
+            "labels": {"generated": "yes-please"},
+            "disableNameSuffixHash": draw(st.booleans()),
+        }
+    if draw(st.booleans()):
+        overlay["sortOptions"] = {"order": "fifo"}
     patches: list[dict[str, Any]] = []
     target = draw(st.sampled_from(base_docs))
     if draw(st.booleans()):
