@@ -276,22 +276,15 @@ def _mutation_summary(before: Any, after: Any, path: str = "") -> list[str]:
     return [] if before == after else [f"changed {path or '/'}"]
 
 
+@dataclass(frozen=True, slots=True)
 class _Member:
-    """One policy (or group member) being evaluated: its module, settings and limits."""
+    """One policy (or group member) to run: its name, spec (module, settings), where modules are."""
 
-    def __init__(
-        self,
-        name: str,
-        spec: Mapping[str, Any],
-        module_paths: Mapping[str, Path],
-        base_dir: Path,
-        limits: Limits,
-    ) -> None:
-        self.name = name
-        self.spec = spec
-        self.module_paths = module_paths
-        self.base_dir = base_dir
-        self.limits = limits
+    name: str
+    spec: Mapping[str, Any]
+    module_paths: Mapping[str, Path]
+    base_dir: Path
+    limits: Limits
 
     def run(self, request: AdmissionRequest) -> ValidationResponse | RuleResult:
         """The module's answer, or the result that says why there is none."""
