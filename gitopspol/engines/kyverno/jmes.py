@@ -20,6 +20,7 @@ from typing import Any, TypeVar, cast
 
 from gitopspol import yamlio
 from gitopspol.engines.kyverno.values import (
+    format_quantity,
     go_string,
     parse_duration,
     parse_quantity,
@@ -67,7 +68,8 @@ def _functions_class() -> type[Any]:
             raise PolicyError(f"{name}: invalid operands {a!r} and {b!r}")
         result = op(qa, qb)
         if isinstance(a, str) or isinstance(b, str):
-            return str(result.normalize()) if isinstance(result, Decimal) else result
+            binary = any(isinstance(x, str) and x.strip().endswith("i") for x in (a, b))
+            return format_quantity(result, binary)
         return float(result)
 
     class KyvernoFunctions(jf.Functions):  # type: ignore[misc]

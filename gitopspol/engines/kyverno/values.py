@@ -60,6 +60,44 @@ def parse_quantity(text: str) -> Decimal | None:
     return value * _DECIMAL[suffix]
 
 
+def format_quantity(value: Decimal, binary: bool) -> str:
+    """A quantity in Kubernetes canonical form (``2Gi``, ``1500m``, ``3k``).
+
+    ``binary`` keeps the binary SI suffixes of the operands (upstream ``Quantity.String``).
+    """
+    if value == 0:
+        return "0"
+    if binary and value == value.to_integral_value():
+        whole = int(value)
+        for suffix, power in (
+            ("Ei", 60),
+            ("Pi", 50),
+            ("Ti", 40),
+            ("Gi", 30),
+            ("Mi", 20),
+            ("Ki", 10),
+        ):
+            if whole % (1 << power) == 0:
+                return f"{whole >> power}{suffix}"
+        return str(whole)
+    for suffix, exponent in (
+        ("E", 18),
+        ("P", 15),
+        ("T", 12),
+        ("G", 9),
+        ("M", 6),
+        ("k", 3),
+        ("", 0),
+        ("m", -3),
+        ("u", -6),
+        ("n", -9),
+    ):
+        scaled = value / (Decimal(10) ** exponent)
+        if scaled == scaled.to_integral_value():
+            return f"{int(scaled)}{suffix}"
+    return f"{value:f}"
+
+
 def parse_duration(text: str) -> Decimal | None:
     """A Go ``time.ParseDuration`` string in seconds, or None when ``text`` is not one."""
     body = text.strip()
