@@ -17,6 +17,7 @@ BASE: dict[str, Any] = {
     "spec": {
         "module": "registry://ghcr.io/kubewarden/policies/trusted-repos:v0.2.0",
         "mode": "protect",
+        "mutating": False,
         "rules": [
             {
                 "apiGroups": [""],

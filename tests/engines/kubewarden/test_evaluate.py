@@ -74,6 +74,7 @@ def _policy(module: str, **spec: Any) -> dict[str, Any]:
         "metadata": {"name": "no-privileged"},
         "spec": {
             "module": module,
+            "mutating": False,
             "rules": [
                 {
                     "apiGroups": [""],
