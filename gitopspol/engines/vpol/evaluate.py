@@ -406,7 +406,7 @@ def evaluate_vap(
         return []
     if not match_resources(spec.get("matchConstraints") or {}, request):
         return []
-    if bspec.get("matchResources") and not match_resources(bspec["matchResources"], request):
+    if not match_resources(bspec.get("matchResources"), request, binding=True):
         return []
     binding_name = _metadata(binding or {}).get("name", "")
     actions = _actions(

@@ -86,15 +86,19 @@ def namespace_labels(request: AdmissionRequest) -> dict[str, str]:
     return labels
 
 
-def match_resources(match: Mapping[str, Any] | None, request: AdmissionRequest) -> bool:
+def match_resources(
+    match: Mapping[str, Any] | None, request: AdmissionRequest, *, binding: bool = False
+) -> bool:
     """Whether ``matchConstraints`` / ``matchResources`` select the request.
 
-    No ``resourceRules`` means nothing matches a policy's constraints, but a binding without
-    ``matchResources`` matches everything its policy matches: callers pass None for that.
+    A policy's constraints without ``resourceRules`` match nothing. A binding's
+    ``matchResources`` only narrow what its policy matches: unset (None) or without
+    ``resourceRules``, they do not constrain resources (``binding=True``).
     """
     if match is None:
         return True
-    if not any(rule_matches(rule, request) for rule in match.get("resourceRules") or []):
+    rules = match.get("resourceRules") or []
+    if (rules or not binding) and not any(rule_matches(rule, request) for rule in rules):
         return False
     if any(rule_matches(rule, request) for rule in match.get("excludeResourceRules") or []):
         return False

@@ -592,3 +592,24 @@ def test_evaluate_all_objects_of_a_tier() -> None:
     ]
     broken_result = next(r for r in results if r.policy == "broken")
     assert "spec.validations: expected a list" in broken_result.message
+
+
+def test_binding_match_resources_without_rules_only_narrow_by_namespace() -> None:
+    ns_only = binding(
+        paramRef={"name": "zero"},
+        matchResources={"namespaceSelector": {"matchLabels": {"env": "prd"}}},
+    )
+    ns = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": "default", "labels": {"env": "prd"}},
+    }
+    assert (
+        one(
+            evaluate_vap(
+                vap(), ns_only, AdmissionRequest(pod(), namespace_object=ns), params=PARAMS
+            )
+        ).status
+        is Status.FAIL
+    )
+    assert evaluate_vap(vap(), ns_only, AdmissionRequest(pod()), params=PARAMS) == []
