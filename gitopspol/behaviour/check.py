@@ -78,11 +78,19 @@ def _file_objects(path: Path) -> list[Manifest]:
     return out
 
 
+def _display(file: str) -> str:
+    """``file`` relative to the current folder when it is below it (as the user wrote it)."""
+    try:
+        return str(Path(file).relative_to(Path.cwd()))
+    except ValueError:
+        return file
+
+
 def _rendered(folder: Path) -> list[Manifest]:
     from gitopspol.render import build
 
     return [
-        Manifest(res.origin.file, res.origin.line, res.data)
+        Manifest(_display(res.origin.file), res.origin.line, res.data)
         for res in build(folder)
         if isinstance(res.data, dict)
     ]

@@ -67,11 +67,12 @@ def _unique(results: Sequence[RuleResult]) -> list[RuleResult]:
 
 
 def failure_text(cell: Cell) -> str:
-    """``FAIL case [tier] file:line: expected deny, got warn; ... (decided by ...)``."""
+    """``FAIL case in tier T (file:line): expected deny, got warn; ... (decided by ...)``."""
     problems = "; ".join(m.describe() for m in cell.mismatches)
     deciding = ", ".join(dict.fromkeys(result_name(r) for r in cell.admission.deciding))
     by = f" (decided by {deciding})" if deciding else ""
-    return f"FAIL {cell.case.name} [{cell.tier}] {cell.case.file}:{cell.case.line}: {problems}{by}"
+    where = f"{cell.case.file}:{cell.case.line}"
+    return f"FAIL {cell.case.name} in tier {cell.tier} ({where}): {problems}{by}"
 
 
 def matrix_text(matrix: Matrix, *, details: bool = True) -> str:

@@ -88,19 +88,41 @@ class Matrix:
         return sum(1 for cell in self.cells.values() if cell.expected is not None)
 
 
+def verdict_meets(expected: Verdict, actual: Verdict) -> bool:
+    """Whether ``actual`` meets ``expected``: equal, or ``warn`` (reported) met by ``audit``.
+
+    ``warn`` keeps the case format's original meaning, "admitted, and some policy reports
+    it" (a warning or an audit entry); ``audit`` is the narrower "only recorded in audit".
+    """
+    return actual is expected or (expected is Verdict.WARN and actual is Verdict.AUDIT)
+
+
 def mismatches(admission: Admission, expected: Expectation | None) -> tuple[Mismatch, ...]:
-    """How ``admission`` differs from ``expected`` (empty when it meets it)."""
+    """How ``admission`` differs from ``expected`` (empty when it meets it).
+
+    Besides the verdict and the listed policies, an expected ``deny`` is *defence in depth*:
+    every other policy that flags the request must deny it too, so a tier where one engine
+    stops denying fails, naming that engine's policy, although the others still deny. List
+    a policy under ``policies`` to expect something else of it.
+    """
     if expected is None:
         return ()
     found: list[Mismatch] = []
-    if expected.verdict is not None and admission.verdict is not expected.verdict:
+    if expected.verdict is not None and not verdict_meets(expected.verdict, admission.verdict):
         found.append(Mismatch(expected.verdict, admission.verdict))
     for policy, verdict in expected.policies.items():
         actual = admission.policy_verdict(policy)
         if actual is None and verdict is Verdict.ALLOW:
             continue  # a policy that does not apply allows
-        if actual is not verdict:
+        if actual is None or not verdict_meets(verdict, actual):
             found.append(Mismatch(verdict, actual, policy))
+    if expected.verdict is Verdict.DENY:
+        listed = set(expected.policies)
+        for key, actual in admission.policy_verdicts().items():
+            if key in listed or key.partition(":")[2] in listed:
+                continue
+            if actual is not Verdict.ALLOW and actual is not Verdict.DENY:
+                found.append(Mismatch(Verdict.DENY, actual, key))
     return tuple(found)
 
 

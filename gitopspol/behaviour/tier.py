@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from gitopspol.engines.gatekeeper.template import CompiledTemplate
 
 PSA_LABEL = "pod-security.kubernetes.io/"
+#: Label the API server puts on every Namespace (Kubernetes 1.21+).
+NAME_LABEL = "kubernetes.io/metadata.name"
 #: Annotation naming the control a policy implements (comma-separated for several).
 CONTROL_ANNOTATION = "gitopspol.io/control"
 #: Controls of well-known policies that carry no annotation: ``engine:name`` (Kyverno and
@@ -159,14 +161,20 @@ class PreparedTier:
         return any(_psa_labels(ns) for ns in self.namespaces.values())
 
     def namespace_object(self, name: str) -> dict[str, Any] | None:
-        """The rendered Namespace ``name``, or a bare one (no labels) when not rendered."""
+        """The Namespace ``name`` as the cluster holds it (None for cluster-scoped requests).
+
+        The rendered Namespace, or a bare one when the tier does not render it, with the
+        ``kubernetes.io/metadata.name`` label the API server sets on every Namespace (which
+        ``namespaceSelector`` policies rely on).
+        """
         if not name:
             return None
-        return self.namespaces.get(name) or {
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {"name": name},
-        }
+        rendered = self.namespaces.get(name) or {"apiVersion": "v1", "kind": "Namespace"}
+        meta = dict(_meta(rendered))
+        raw = meta.get("labels")
+        labels = dict(raw) if isinstance(raw, Mapping) else {}
+        labels[NAME_LABEL] = name
+        return {**rendered, "metadata": {**meta, "name": name, "labels": labels}}
 
 
 def _meta(doc: Mapping[str, Any]) -> Mapping[str, Any]:
