@@ -293,6 +293,22 @@ def _functions_class() -> type[Any]:
             return _fmt_duration(Decimal(str(delta.total_seconds())))
 
         @signature({"types": ["string"]}, {"types": ["string"]})
+        def _func_time_truncate(self, value: str, duration: str) -> str:
+            seconds = parse_duration(duration)
+            if seconds is None or seconds <= 0:
+                raise PolicyError(f"time_truncate: invalid duration {duration!r}")
+            moment = _parse_time(value)
+            epoch = Decimal(str(moment.timestamp()))
+            truncated = epoch - (epoch % seconds)
+            return _fmt_time(_dt.datetime.fromtimestamp(float(truncated), _dt.UTC))
+
+        @signature({"types": ["string"]})
+        def _func_sha256(self, value: str) -> str:
+            import hashlib
+
+            return hashlib.sha256(value.encode()).hexdigest()
+
+        @signature({"types": ["string"]}, {"types": ["string"]})
         def _func_time_before(self, a: str, b: str) -> bool:
             return _parse_time(a) < _parse_time(b)
 

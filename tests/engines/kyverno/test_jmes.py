@@ -64,6 +64,8 @@ CTX: dict[str, Any] = {
         ("time_since('', '2024-01-01T00:00:00Z', '2024-01-01T01:30:00Z')", "1h30m0s"),
         ("time_before('2024-01-01T00:00:00Z', '2024-01-02T00:00:00Z')", True),
         ("to_boolean('true')", True),
+        ("time_truncate('2024-01-01T10:47:11Z', '1h')", "2024-01-01T10:00:00Z"),
+        ("sha256('abc')", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
         # go-jmespath: a sub-expression on null is null (no function call on null)
         ("request.object.spec.containers[].resources.keys(@)[]", ["limits"]),
         ("request.object.metadata.labels.missing", None),
