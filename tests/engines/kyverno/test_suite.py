@@ -256,3 +256,65 @@ def test_a_name_shared_by_several_objects(tmp_path: Path) -> None:
     by_name = {r.resource: r for r in run_suite(path)}
     assert by_name["prod/bad"].actual == "fail"
     assert by_name["prod/bad"].ok
+
+
+VAP = """\
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: max-replicas}
+spec:
+  matchConstraints:
+    resourceRules:
+    - apiGroups: [apps]
+      apiVersions: [v1]
+      operations: [CREATE, UPDATE]
+      resources: [deployments]
+  validations:
+  - expression: "object.spec.replicas <= 3"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: max-replicas-binding}
+spec:
+  policyName: max-replicas
+  validationActions: [Deny]
+"""
+
+VAP_RESOURCES = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: small}
+spec: {replicas: 2}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: big}
+spec: {replicas: 5}
+"""
+
+VAP_TEST = """\
+apiVersion: cli.kyverno.io/v1alpha1
+kind: Test
+metadata: {name: vap}
+policies: [policy.yaml]
+resources: [resources.yaml]
+results:
+- policy: max-replicas
+  resources: [small]
+  kind: Deployment
+  result: pass
+- policy: max-replicas
+  resources: [big]
+  kind: Deployment
+  result: fail
+"""
+
+
+def test_validating_admission_policy_with_binding(tmp_path: Path) -> None:
+    build_file_tree(
+        tmp_path,
+        {"kyverno-test.yaml": VAP_TEST, "policy.yaml": VAP, "resources.yaml": VAP_RESOURCES},
+    )
+    results = run_suite(tmp_path / "kyverno-test.yaml")
+    assert [(r.resource, r.actual) for r in results] == [("small", "pass"), ("big", "fail")]
+    assert all(r.rule is None for r in results)
