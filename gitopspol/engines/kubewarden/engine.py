@@ -24,7 +24,8 @@ waPC host of :mod:`gitopspol.engines.kubewarden.wapc`:
    (the request is admitted and the result only logged).
 
 A module that traps, loops or exhausts its memory gives ERROR (``failurePolicy: Ignore``:
-SKIP), with the reason. Policy groups evaluate each member policy and then
+SKIP), with the reason; ``timeoutEvalSeconds`` (of the policy or of a group member) replaces
+the default time bound. Policy groups evaluate each member policy and then
 ``spec.expression``, CEL where each member is a function ``name()`` returning whether it
 accepted the request.
 """
@@ -35,7 +36,7 @@ import json
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -276,6 +277,14 @@ def _mutation_summary(before: Any, after: Any, path: str = "") -> list[str]:
     return [] if before == after else [f"changed {path or '/'}"]
 
 
+def policy_limits(spec: Mapping[str, Any], limits: Limits) -> Limits:
+    """``limits`` with the policy's own ``timeoutEvalSeconds`` as its time bound, when set."""
+    seconds = spec.get("timeoutEvalSeconds")
+    if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds > 0:
+        return replace(limits, timeout=float(seconds))
+    return limits
+
+
 @dataclass(frozen=True, slots=True)
 class _Member:
     """One policy (or group member) to run: its name, spec (module, settings), where modules are."""
@@ -302,12 +311,13 @@ class _Member:
         settings = self.spec.get("settings") or {}
         if not isinstance(settings, dict):
             return self._result(Status.ERROR, "spec.settings must be a mapping")
+        limits = policy_limits(self.spec, self.limits)
         try:
             module = WapcModule.load(path)
-            valid, message = _settings_verdict(module, settings, self.limits)
+            valid, message = _settings_verdict(module, settings, limits)
             if not valid:
                 return self._result(Status.ERROR, f"invalid settings: {message or 'no reason'}")
-            return validate(module, request, settings, limits=self.limits)
+            return validate(module, request, settings, limits=limits)
         except UnsupportedModule as exc:
             return self._result(Status.NOT_EVALUATED, str(exc))
         except (PolicyError, InputError) as exc:

@@ -11,6 +11,7 @@ import pytest
 
 from gitopspol.engines.admission import Action, AdmissionRequest, Status
 from gitopspol.engines.kubewarden import Limits, admission_request, evaluate, resolve_module
+from gitopspol.engines.kubewarden.engine import policy_limits
 from gitopspol.errors import PolicyError
 from tests.conftest import build_file_tree
 from tests.engines.kubewarden import guests
@@ -220,6 +221,13 @@ def test_loop_is_bounded(modules: Path) -> None:
     result = _one(_policy("file://policies/loop.wat"), _pod(), modules, limits=limits)
     assert result.status == Status.ERROR
     assert "fuel limit exceeded" in result.message
+
+
+def test_timeout_eval_seconds_sets_the_time_bound() -> None:
+    limits = Limits(fuel=5, timeout=2.0, memory_limit=7)
+    assert policy_limits({"timeoutEvalSeconds": 9}, limits) == Limits(5, 9.0, 7)
+    assert policy_limits({}, limits) is limits
+    assert policy_limits({"timeoutEvalSeconds": "9"}, limits) is limits
 
 
 def test_missing_file_module_is_an_error(modules: Path) -> None:
