@@ -393,8 +393,9 @@ def evaluate_vap(
     The binding gives ``validationActions``, ``matchResources`` (narrowing the policy's
     ``matchConstraints``) and ``paramRef``; parameter objects are looked up in ``params``.
     One result per parameter object; none when the policy or binding does not match.
-    A missing parameter with ``parameterNotFoundAction: Deny`` is a FAIL (as the API
-    server denies the request).
+    A missing parameter with ``parameterNotFoundAction: Deny`` is a FAIL (the API server
+    denies the request) and a binding without ``paramRef`` for a policy with ``paramKind``
+    an ERROR; both are SKIP under ``failurePolicy: Ignore``.
     """
     name = str(_metadata(policy).get("name", ""))
     spec = _spec(policy)
@@ -414,12 +415,20 @@ def evaluate_vap(
         (Action.DENY,),
         f"binding {binding_name!r} spec.validationActions",
     )
+    # A mis-configured binding is a failure of the policy: its failurePolicy decides
+    # (k8s.io/apiserver .../policy/generic CollectParams).
+    ignore = spec.get("failurePolicy") == "Ignore"
+    if binding is not None and spec.get("paramKind") and not bspec.get("paramRef"):
+        message = f"binding {binding_name!r}: paramKind is set but paramRef is missing"
+        status = Status.SKIP if ignore else Status.ERROR
+        return [RuleResult("vap", name, None, status, message, actions)]
     try:
         values = _select_params(
             spec.get("paramKind"), bspec.get("paramRef"), params or [], request, name
         )
     except PolicyError as exc:
-        return [RuleResult("vap", name, None, Status.FAIL, exc.message, actions)]
+        status = Status.SKIP if ignore else Status.FAIL
+        return [RuleResult("vap", name, None, status, exc.message, actions)]
     return [
         _evaluate(
             engine="vap",

@@ -613,3 +613,22 @@ def test_binding_match_resources_without_rules_only_narrow_by_namespace() -> Non
         is Status.FAIL
     )
     assert evaluate_vap(vap(), ns_only, AdmissionRequest(pod()), params=PARAMS) == []
+
+
+def test_vap_binding_without_param_ref_and_failure_policy() -> None:
+    no_ref = binding()
+    result = one(evaluate_vap(vap(), no_ref, AdmissionRequest(pod()), params=PARAMS))
+    assert (result.status, result.message) == (
+        Status.ERROR,
+        "binding 'max-containers-prd': paramKind is set but paramRef is missing",
+    )
+    ignore = vap(failurePolicy="Ignore")
+    assert (
+        one(evaluate_vap(ignore, no_ref, AdmissionRequest(pod()), params=PARAMS)).status
+        is Status.SKIP
+    )
+    missing = binding(paramRef={"name": "missing"})
+    assert (
+        one(evaluate_vap(ignore, missing, AdmissionRequest(pod()), params=PARAMS)).status
+        is Status.SKIP
+    )
