@@ -576,7 +576,13 @@ class Renderer:
                         path,
                         _doc_line(self._text(path), doc_index),
                     )
-                out.append(Res(deep_copy(item), Origin(str(path), doc_index)))
+                res = Res(deep_copy(item), Origin(str(path), doc_index))
+                annotations = res.meta.get("annotations")
+                if isinstance(annotations, dict) and not all(
+                    isinstance(v, str) and not _DATE_RE.match(v) for v in annotations.values()
+                ):
+                    _annotation_texts(annotations, self._text(path), doc_index, item is doc)
+                out.append(res)
         return out
 
     def _component(
@@ -1008,6 +1014,10 @@ class Renderer:
             kept = legacy_sort(kept, legacy.get("orderFirst"), legacy.get("orderLast"))
         for res in kept:
             annotations = res.meta.get("annotations")
+            if isinstance(annotations, dict):
+                for key, value in annotations.items():
+                    if not isinstance(value, str):
+                        annotations[key] = _annotation_string(value)
             if "originAnnotations" in meta_opts:
                 annotations = res.meta.setdefault("annotations", {})
                 annotations[_ORIGIN_ANNOTATION] = _origin_text(res, kust.dir)
@@ -1058,6 +1068,54 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     if len(out) != len(pairs):
         raise ValueError("duplicate key")
     return out
+
+
+_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
+
+
+def _annotation_string(value: Any) -> str:
+    """kustomize keeps annotations as map[string]string: other values become text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return ""
+
+
+def _annotation_texts(annotations: dict[str, Any], text: str, doc_index: int, whole: bool) -> None:
+    """Replace non-string annotation values with their source text (kustomize reads the
+    YAML node's text: ``1.0`` stays ``"1.0"``, ``0x1F`` stays ``"0x1F"``, ``~`` ``"~"``)."""
+    import yaml
+
+    if not whole:  # an item of a List: no cheap way to its node; format the value
+        return
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        nodes = list(yaml.compose_all(text, Loader=loader))
+    except yaml.YAMLError:
+        return
+    if doc_index >= len(nodes):
+        return
+
+    def child(node: Any, key: str) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if k.value == key:
+                    return v
+        return None
+
+    found = child(child(nodes[doc_index], "metadata"), "annotations")
+    if not isinstance(found, yaml.MappingNode):
+        return
+    for key_node, value_node in found.value:
+        key = key_node.value
+        if key not in annotations:
+            continue
+        if isinstance(value_node, yaml.ScalarNode):
+            if not value_node.style:  # plain text: what kustomize keeps
+                annotations[key] = value_node.value
+        elif not isinstance(annotations[key], str):
+            annotations[key] = ""
 
 
 def _doc_line(text: str, doc_index: int) -> int | None:
@@ -1612,6 +1670,9 @@ def _find_nodes(node: Any, parts: list[str], create: bool) -> list[tuple[Any, An
                     isinstance(item, dict) and str(item.get(key)) == value
                 ):
                     found += [(node, index)] if not rest else _find_nodes(item, rest, create)
+            if not found and create and key:
+                node.append({key: value})  # kyaml creates the element the path names
+                found = [(node, len(node) - 1)] if not rest else _find_nodes(node[-1], rest, create)
             return found
         if head == "*":
             for index, item in enumerate(node):
@@ -1711,11 +1772,47 @@ def _replacement(acc: Acc, repl: dict[str, Any], loc: tuple[str, int | None]) ->
                         *loc,
                     )
                 for p, k in found:
-                    p[k] = _delimited(p[k] if _has(p, k) else None, value, topts)
+                    old = p[k] if _has(p, k) else None
+                    p[k] = _set_field_value(old, _delimited(old, value, topts))
 
 
 def _has(parent: Any, key: Any) -> bool:
     return key in parent if isinstance(parent, dict) else 0 <= key < len(parent)
+
+
+def _scalar_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _set_field_value(old: Any, value: Any) -> Any:
+    """What kustomize's replacement leaves in a target field (``setFieldValue``).
+
+    A scalar target keeps its own type and takes only the source's text ("leave any type
+    intact to auto-convert int->string or string->int"); a created field (no type yet)
+    resolves the text as YAML would; maps and lists are copied whole.
+    """
+    if isinstance(value, (dict, list)) or value is None:
+        return deep_copy(value)
+    text = _scalar_text(value)
+    if isinstance(old, bool):
+        return text == "true" if text in ("true", "false") else text
+    if isinstance(old, int):
+        number = yamlio.parse_go_int(text)
+        return number if number is not None else text
+    if isinstance(old, float):
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    if isinstance(old, str):
+        return text
+    try:
+        resolved = yamlio.load(text)
+    except GitopspolError:
+        return text
+    return resolved if isinstance(resolved, (str, int, float, bool)) else text
 
 
 def _delimited(old: Any, value: Any, opts: dict[str, Any]) -> Any:
