@@ -34,6 +34,7 @@ from gitopspol.engines.vpol.matching import match_resources, selector_matches
 from gitopspol.errors import PolicyError
 
 _ACTIONS = {"Deny": Action.DENY, "Warn": Action.WARN, "Audit": Action.AUDIT}
+_WORST_FIRST = {Status.ERROR: 0, Status.FAIL: 1, Status.PASS: 2, Status.SKIP: 3}
 
 
 def request_data(request: AdmissionRequest) -> dict[str, Any]:
@@ -498,8 +499,8 @@ def evaluate_cel_rule(
         )
         for value in values
     ]
-    order = (Status.ERROR, Status.FAIL, Status.PASS, Status.SKIP)
-    return min(results, key=lambda r: order.index(r.status) if r.status in order else 0)
+    # One result per parameter object: the worst one stands for the rule.
+    return min(results, key=lambda r: _WORST_FIRST.get(r.status, 0))
 
 
 _VPOL_KINDS = ("ValidatingPolicy", "NamespacedValidatingPolicy")
