@@ -145,13 +145,28 @@ def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _go_numbers(value: Any) -> Any:
+    """Integral floats as ints, as Go's JSON encoder prints float64 ``2`` as ``2``."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return int(value)
+    if isinstance(value, list):
+        return [_go_numbers(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _go_numbers(v) for k, v in value.items()}
+    return value
+
+
+def go_json(value: Any) -> str:
+    """Go's ``json.Marshal``: sorted keys, no spaces, UTF-8, ``<``/``>``/``&`` escaped."""
+    text = json.dumps(_go_numbers(value), separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def go_string(value: Any) -> str:
     """How Kyverno turns a substituted value into text: strings as is, the rest as JSON."""
     if isinstance(value, str):
         return value
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
-        return str(int(value))
-    return json.dumps(value, separators=(",", ":"))
+    return go_json(value)
 
 
 def go_sprint(value: Any) -> str:

@@ -141,3 +141,8 @@ def test_delete_requests_read_the_old_object() -> None:
         }
     }
     assert jmes.substitute_string("{{ request.object.metadata.name }}", ctx) == "gone"
+
+
+def test_embedded_values_are_go_json() -> None:
+    ctx = {"m": {"b": [1.0, 2.5], "a": "<x>"}}
+    assert jmes.substitute_string("v={{ m }}", ctx) == 'v={"a":"\\u003cx\\u003e","b":[1,2.5]}'
