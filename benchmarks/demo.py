@@ -110,21 +110,6 @@ def _kubectl_agrees(dest: Path, outputs: dict[str, str]) -> None:
         print(f"   {tier}: {verdict} ({len(text.splitlines())} lines)")
 
 
-def _expected_matrix(dest: Path) -> None:
-    """The behaviour cases and the verdict each expects per tier (tests/*.yaml)."""
-    _heading("behaviour cases: expected verdict per tier (tests/*.yaml)")
-    rows = []
-    for path in sorted((dest / "tests").glob("*.yaml")):
-        for case in load_all(path.read_text(encoding="utf-8")):
-            if case:
-                rows.append((case["metadata"]["name"], case.get("expect", {})))
-    tiers = list(rows[0][1]) if rows else []
-    width = max((len(name) for name, _ in rows), default=4)
-    print("   " + "case".ljust(width) + "".join(t.rjust(8) for t in tiers))
-    for name, expect in rows:
-        print("   " + name.ljust(width) + "".join(str(expect.get(t, "-")).rjust(8) for t in tiers))
-
-
 def recreate(dest: Path) -> None:
     """Remove a previous demo (or an empty folder); refuse anything else."""
     if not dest.exists():
@@ -202,7 +187,6 @@ def main(argv: list[str] | None = None) -> int:
     if len(outputs) == 2:
         compare_tiers("sbx", "prd", outputs)
         _kubectl_agrees(dest, outputs)
-    _expected_matrix(dest)
 
     show("validate every tier", "validate", cwd=dest)
     show("behaviour cases x tiers", "test", cwd=dest)

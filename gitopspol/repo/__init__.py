@@ -5,7 +5,6 @@ Public API:
 * :func:`load_repository` -> :class:`Repository` (tiers ordered by rank, clusters, engines,
   GitOps target, trusted registries, waivers);
 * :func:`builtin_profiles` / :func:`load_profile` -> :class:`Tier`;
-* :func:`gitopspol.repo.cases.load_cases` -> behaviour cases of ``tests/``;
 * :func:`gitopspol.repo.build.render_tier` -> one tier rendered;
 * :func:`init_repository`, :func:`update_repository`, :func:`parse_data` (in
   :mod:`gitopspol.repo.scaffold`, which imports copier lazily).

@@ -14,7 +14,6 @@ from gitopspol.cli.main import main
 from gitopspol.errors import ConfigError
 from gitopspol.repo import load_repository
 from gitopspol.repo.build import render_tier
-from gitopspol.repo.cases import load_cases
 from gitopspol.repo.scaffold import SOURCE_MARKER, init_repository, parse_data
 from gitopspol.yamlio import load_all, load_all_file, load_file
 from tests.scaffold.helpers import by_id, kubectl_kustomize, kubectl_text, leaf_diff
@@ -350,22 +349,6 @@ def test_type_confusable_answers_stay_strings(tmp_path: Path) -> None:
     (case,) = load_all_file(root / "tests" / "compliant-pod.yaml")
     assert case["namespace"] == "null"
     assert case["resources"][0]["spec"]["containers"][0]["image"] == "true/web:1.0"
-
-
-def test_scaffold_cases_load(default_repo: Path) -> None:
-    cases = load_cases(load_repository(default_repo))
-    assert [c.name for c in cases] == [
-        "compliant-pod-init-container",
-        "compliant-pod",
-        "container-breakout",
-        "untrusted-registry",
-    ]
-    breakout = cases[2]
-    assert breakout.expect == {"sbx": "warn", "prd": "deny"}
-    assert breakout.line == 4
-    (pod,) = breakout.objects()
-    assert pod["metadata"]["namespace"] == "sbx"
-    assert "namespace" not in breakout.resources[0]["metadata"]
 
 
 def test_questions_with_a_person_at_the_terminal(
