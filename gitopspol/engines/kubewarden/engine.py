@@ -321,8 +321,6 @@ class _Member:
         except UnsupportedModule as exc:
             return self._result(Status.NOT_EVALUATED, str(exc))
         except (PolicyError, InputError) as exc:
-            if self.spec.get("failurePolicy") == "Ignore":
-                return self._result(Status.SKIP, f"error ignored (failurePolicy: Ignore): {exc}")
             return self._result(Status.ERROR, str(exc))
 
     def _result(self, status: Status, message: str) -> RuleResult:
@@ -426,9 +424,25 @@ def evaluate(
     """Evaluate one Kubewarden policy (or policy group) on ``request``.
 
     Returns one result, named after the policy (``namespace/name`` for the namespaced
-    kinds). Raises PolicyError for a document that is not a Kubewarden policy or whose
-    ``mode`` / ``matchConditions`` are malformed.
+    kinds). An ERROR (a malformed field, a module that fails) becomes SKIP under
+    ``failurePolicy: Ignore``, as the API server then admits the request. Raises
+    PolicyError for a document that is not a Kubewarden policy, has no spec or has an
+    unknown ``mode``.
     """
+    result = _evaluate(policy, request, dict(module_paths or {}), base_dir, limits)
+    if result.status == Status.ERROR and _spec(policy).get("failurePolicy") == "Ignore":
+        message = f"error ignored (failurePolicy: Ignore): {result.message}"
+        result = replace(result, status=Status.SKIP, message=message)
+    return [result]
+
+
+def _evaluate(
+    policy: Mapping[str, Any],
+    request: AdmissionRequest,
+    paths: dict[str, Path],
+    base_dir: Path,
+    limits: Limits,
+) -> RuleResult:
     kind = str(policy.get("kind"))
     if kind not in POLICY_KINDS | GROUP_KINDS:
         raise PolicyError(f"not a Kubewarden policy: kind {kind!r}")
@@ -441,26 +455,23 @@ def evaluate(
     try:
         why_not = _matches(policy, spec, request)
     except PolicyError as exc:
-        status = Status.SKIP if spec.get("failurePolicy") == "Ignore" else Status.ERROR
-        return [RuleResult(ENGINE, name, None, status, exc.message, actions)]
+        return RuleResult(ENGINE, name, None, Status.ERROR, exc.message, actions)
     if why_not:
-        return [RuleResult(ENGINE, name, None, Status.SKIP, why_not, actions)]
-    paths = dict(module_paths or {})
+        return RuleResult(ENGINE, name, None, Status.SKIP, why_not, actions)
     if kind in POLICY_KINDS:
-        member = _Member(name, spec, paths, base_dir, limits)
-        return [_policy_result(name, spec, request, member)]
+        return _policy_result(name, spec, request, _Member(name, spec, paths, base_dir, limits))
     policies = spec.get("policies")
     if not isinstance(policies, dict) or not policies:
         message = "spec.policies must map member names to policies"
-        return [RuleResult(ENGINE, name, None, Status.ERROR, message, actions)]
+        return RuleResult(ENGINE, name, None, Status.ERROR, message, actions)
     members = {
         str(member_name): _Member(
             f"{name}/{member_name}",
-            {**(entry if isinstance(entry, dict) else {}), "failurePolicy": None},
+            entry if isinstance(entry, dict) else {},
             paths,
             base_dir,
             limits,
         )
         for member_name, entry in policies.items()
     }
-    return [_group_result(name, spec, request, members)]
+    return _group_result(name, spec, request, members)

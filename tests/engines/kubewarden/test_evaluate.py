@@ -216,6 +216,19 @@ def test_trap_is_an_error_or_ignored(modules: Path) -> None:
     assert ignored.message.startswith("error ignored (failurePolicy: Ignore)")
 
 
+def test_failure_policy_ignore_covers_every_error(modules: Path) -> None:
+    settings = _policy("file://policies/bad-settings.wat", failurePolicy="Ignore")
+    assert _one(settings, _pod(), modules).status == Status.SKIP
+    malformed = _policy("file://policies/accept.wat", failurePolicy="Ignore", rules="pods")
+    assert _one(malformed, _pod(), modules).status == Status.SKIP
+    group = _group("a()", a="file://policies/trap.wat")
+    assert _one(group, _pod(), modules).status == Status.ERROR
+    group["spec"]["failurePolicy"] = "Ignore"
+    ignored = _one(group, _pod(), modules)
+    assert ignored.status == Status.SKIP
+    assert ignored.message.startswith("error ignored (failurePolicy: Ignore): policy 'a': ")
+
+
 def test_loop_is_bounded(modules: Path) -> None:
     limits = Limits(fuel=2_000_000, timeout=1.0)
     result = _one(_policy("file://policies/loop.wat"), _pod(), modules, limits=limits)
