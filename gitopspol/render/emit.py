@@ -42,8 +42,12 @@ BEST_INDENT = 2
 MAX_SIMPLE_KEY_BYTES = 128
 
 _PLAIN, _SINGLE, _DOUBLE, _LITERAL = range(4)
+#: Pseudo-style: the string changes on its way through JSON and go-yaml v2 (see _json_round_trip).
+_REPARSE = 4
 
 _BREAKS = "\n\r\x85\u2028\u2029"
+#: Marks "the next line break is not written"; NUL never appears raw in the output.
+_NO_BREAK = "\x00"
 
 # --- scalar analysis (emitterc.go: yaml_emitter_analyze_scalar) -------------------------------
 
@@ -75,7 +79,8 @@ _RESOLVE_WORDS = frozenset(
 )
 _GO_INT = re.compile(r"([-+]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)\Z")
 _YAML_STYLE_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
-_DOT_FLOAT = re.compile(r"\.[0-9]+(?:[eE][-+]?[0-9]+)?\Z")
+# strconv.ParseFloat on the raw text (hint '.'): underscores allowed between digits.
+_DOT_FLOAT = re.compile(r"\.[0-9]+(?:_[0-9]+)*(?:[eE][-+]?[0-9]+(?:_[0-9]+)*)?\Z")
 _BASE60_FLOAT = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?\Z")
 # parseTimestamp's layouts: "2006-1-2T15:4:5.999999999Z07:00" (T or t), "2006-1-2 15:4:5.999999999"
 # and "2006-1-2", as Go's time.Parse reads them (1-2 digit fields, optional fraction).
@@ -154,6 +159,8 @@ def _style(text: str) -> int:
     """The style go-yaml v2 gives a string outside a simple key (encode.go + emitterc.go)."""
     if not text:
         return _DOUBLE
+    if _JSON_RAW_TROUBLE.search(text):
+        return _REPARSE
     if "\n" in text:
         style = _LITERAL
     elif _resolves_to_str(text):
@@ -176,6 +183,40 @@ def _style(text: str) -> int:
             return _DOUBLE
         return _SINGLE
     return _PLAIN
+
+
+# Go's encoding/json writes these characters raw; JSONToYAML's go-yaml v2 reader then refuses
+# DEL, the C1 controls and U+FFFE/U+FFFF ("yaml: control characters are not allowed") and
+# reads NEL (U+0085) inside the double-quoted JSON string as a line break, which YAML folds.
+_JSON_RAW_TROUBLE = re.compile("[\x7f-\x9f\ufffe\uffff]")
+_YAML_REFUSED = re.compile("[\x7f-\x84\x86-\x9f\ufffe\uffff]")
+_NEL_RUN = re.compile(" *\x85[ \x85]*")
+
+
+def _fold_nel(match: re.Match[str]) -> str:
+    # Spaces before the first break are dropped, blanks after it skipped; one break folds
+    # to a space, n breaks to n-1 newlines (libyaml yaml_parser_scan_flow_scalar).
+    breaks = match.group().count("\x85")
+    return " " if breaks == 1 else "\n" * (breaks - 1)
+
+
+def _json_round_trip(text: str) -> str:
+    """The string kustomize prints for ``text`` after its JSON → go-yaml v2 round trip."""
+    refused = _YAML_REFUSED.search(text)
+    if refused is not None:
+        raise RenderError(
+            f"yaml: control characters are not allowed (U+{ord(refused.group()):04X} in {text!r})"
+        )
+    return _NEL_RUN.sub(_fold_nel, text)
+
+
+def _string(text: str) -> tuple[str, int]:
+    """``text`` as kustomize prints it, and its style."""
+    style = _cached_style(text)
+    if style == _REPARSE:
+        text = _json_round_trip(text)
+        style = _cached_style(text)
+    return text, style
 
 
 _STYLE_CACHE: dict[str, int] = {}
@@ -207,6 +248,7 @@ _NAMED_ESCAPES = {
     '"': '\\"',
     "\\": "\\\\",
     "\x85": "\\N",
+    "\xa0": "\\_",  # only reached after a leading BOM (see _escape)
     "\u2028": "\\L",
     "\u2029": "\\P",
 }
@@ -308,7 +350,12 @@ def _write_double(text: str, column: int, indent: int, allow_breaks: bool) -> st
     protected with a backslash.
     """
     escaped = _escape(text)
-    if not allow_breaks or column + len(escaped) + 1 <= BEST_WIDTH or " " not in text:
+    if (
+        not allow_breaks
+        or column + len(escaped) + 1 <= BEST_WIDTH
+        or " " not in text
+        or text[0] == "\ufeff"  # every character escaped, spaces too: nothing to fold
+    ):
         return '"' + escaped + '"'
     words = text.split(" ")
     last = len(words) - 1
@@ -407,7 +454,13 @@ def _write_slow(style: int, text: str, column: int, indent: int, allow_breaks: b
                 col += 1
                 indention = breaks = False
         result = "".join(out)
-        return result[:-1] if result.endswith("\n") else result
+        if result.endswith("\n"):
+            return result[:-1]
+        if result[-1] in _BREAKS:
+            # Ends at column 0 after U+2028/U+2029: go-yaml's next write_indent starts no new
+            # line. The marker cancels the caller's next line break (see dump_documents).
+            return result + _NO_BREAK
+        return result
     quote = "'" if style == _SINGLE else '"' if style == _DOUBLE else ""
     out.append(quote)
     col += len(quote)
@@ -551,7 +604,7 @@ def natural_less(a: str, b: str) -> bool:
         ca, cb = a[i], b[i]
         if ca == cb:
             continue
-        al, bl = ca.isalpha(), cb.isalpha()
+        al, bl = _is_letter(ca), _is_letter(cb)
         if al and bl:
             return ca < cb
         if al or bl:
@@ -579,6 +632,15 @@ def natural_less(a: str, b: str) -> bool:
             return ai < bi
         return ca < cb
     return len(a) < len(b)
+
+
+def _is_letter(char: str) -> bool:
+    """Go's unicode.IsLetter (Unicode 15.0 in Go 1.23).
+
+    Python 3.11's tables are Unicode 14.0; CJK Extension H (U+31350-U+323AF), the bulk of the
+    letters 15.0 added, is filled in here.
+    """
+    return char.isalpha() or "\U00031350" <= char <= "\U000323af"
 
 
 def _int64(value: int) -> int:
@@ -614,7 +676,8 @@ def _sorted_keys(mapping: dict[Any, Any]) -> list[str]:
             )
     ordered = sorted(keys)
     if not all(key.isalpha() for key in keys):
-        ordered.sort(key=_NATURAL_KEY)
+        # Go sorts the keys as they come out of the JSON round trip.
+        ordered.sort(key=lambda key: _NATURAL_KEY(_string(key)[0]))
     if len(_ORDER_CACHE) > 20_000:
         _ORDER_CACHE.clear()
     _ORDER_CACHE[keys] = ordered
@@ -626,23 +689,50 @@ def _sorted_keys(mapping: dict[Any, Any]) -> list[str]:
 _KEY_CACHE: dict[str, tuple[str, bool]] = {}
 
 
+def _json_length(text: str) -> int:
+    """Characters in Go's ``encoding/json`` form of ``text``, quotes included."""
+    length = len(text) + 2
+    for char in _JSON_ESCAPED.findall(text):
+        length += 1 if char in '\\"\b\f\n\r\t' else 5
+    return length
+
+
+# Characters encoding/json escapes: \uXXXX for controls, <, >, &, U+2028 and U+2029.
+_JSON_ESCAPED = re.compile('[\x00-\x1f"\\\\<>&\u2028\u2029]')
+
+
+def _check_json_key(key: str) -> None:
+    """Refuse keys that JSONToYAML's go-yaml v2 parser cannot read back as a flow-mapping key.
+
+    A simple key must stay on one line and within 1024 characters (yaml_parser_stale_simple_keys):
+    a raw NEL (which encoding/json does not escape) or a long JSON key makes kustomize fail.
+    """
+    if "\x85" in key or (len(key) > 170 and _json_length(key) > 1024):
+        raise RenderError(f"yaml: did not find expected ',' or '}}' (mapping key {key[:40]!r}...)")
+
+
 def _key_text(key: str) -> tuple[str, bool]:
-    """A mapping key's text and whether it is a simple key (``key:``) or needs ``? key``."""
+    """A simple key's text (``key:``) and True, or the key for ``? key`` and False.
+
+    yaml_emitter_check_simple_key: multi-line keys and keys over 128 bytes are not simple.
+    """
     cached = _KEY_CACHE.get(key)
     if cached is not None:
         return cached
-    style = _cached_style(key)
+    original = key
+    _check_json_key(key)
+    key, style = _string(key)
     multiline = _LINE_BREAK.search(key) is not None
     long = len(key) > MAX_SIMPLE_KEY_BYTES // 4 and len(key.encode("utf-8", "surrogatepass")) > (
         MAX_SIMPLE_KEY_BYTES
     )
     if multiline or long:
-        result = ("", False)
+        result = (key, False)
     else:
         result = (_scalar(key, style, 0, 0, allow_breaks=False), True)
     if len(_KEY_CACHE) > 50_000:
         _KEY_CACHE.clear()
-    _KEY_CACHE[key] = result
+    _KEY_CACHE[original] = result
     return result
 
 
@@ -658,7 +748,7 @@ class _Emitter:
         """A scalar or empty collection after ``key:`` / ``-`` / ``:``, at ``column``."""
         out = self.out
         if type(value) is str:
-            style = _cached_style(value)
+            value, style = _string(value)
             if style == _PLAIN and len(value) + column < BEST_WIDTH:
                 out.append(" " + value)
             else:
@@ -691,7 +781,7 @@ class _Emitter:
                 column = indent + len(text) + 1
             else:
                 # yaml_emitter_emit_block_mapping_key: "? key", then ":" on its own line.
-                out.append("? " + _scalar(key, _cached_style(key), indent + 2, indent + 2))
+                out.append("? " + _scalar(text, _cached_style(text), indent + 2, indent + 2))
                 out.append(newline + ":")
                 column = indent + 1
             if isinstance(value, dict) and value:
@@ -755,5 +845,8 @@ def dump_documents(documents: Sequence[Any]) -> str:
         emitter = _Emitter()
         emitter.document(document)
         emitter.out.append("\n")
-        parts.append("".join(emitter.out))
+        text = "".join(emitter.out)
+        if _NO_BREAK in text:
+            text = text.replace(_NO_BREAK + "\n", "")
+        parts.append(text)
     return "---\n".join(parts)
