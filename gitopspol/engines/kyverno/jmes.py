@@ -21,6 +21,7 @@ from typing import Any, TypeVar, cast
 from gitopspol import yamlio
 from gitopspol.engines.kyverno.values import (
     format_quantity,
+    go_sprint,
     go_string,
     parse_duration,
     parse_quantity,
@@ -538,7 +539,12 @@ def substitute_string(text: str, context: Any, *, lenient: bool = False) -> Any:
             result = ""
         if variable == current:
             return result
-        current = current[: match.start(2)] + go_string(result) + current[match.end(2) :]
+        prefix = current[: match.start(2)]
+        # A variable nested in another {{ }} is printed with Go's %v, others as JSON
+        # (upstream vars.go).
+        nested = prefix.count("{{") > prefix.count("}}")
+        text = go_sprint(result) if nested and not isinstance(result, str) else go_string(result)
+        current = prefix + text + current[match.end(2) :]
     if isinstance(current, str) and "\\{{" in current:
         current = current.replace("\\{{", "{{")
     return current

@@ -146,3 +146,7 @@ def test_delete_requests_read_the_old_object() -> None:
 def test_embedded_values_are_go_json() -> None:
     ctx = {"m": {"b": [1.0, 2.5], "a": "<x>"}}
     assert jmes.substitute_string("v={{ m }}", ctx) == 'v={"a":"\\u003cx\\u003e","b":[1,2.5]}'
+
+
+def test_nested_numbers_index() -> None:
+    assert jmes.substitute_string("{{ x[{{ i }}] }}", {"i": 1.0, "x": ["p", "q"]}) == "q"
