@@ -9,6 +9,7 @@ Public API:
 * :func:`evaluate` ``(policy, request, *, module_paths={}, base_dir, limits) ->
   list[RuleResult]`` for ClusterAdmissionPolicy, AdmissionPolicy and the policy groups;
 * :func:`resolve_module`, :func:`admission_request`, :class:`Limits`;
+  :func:`request_from_review` ``(document)`` for ``kwctl``-style AdmissionReview requests;
 * :func:`compare` ``(lower, higher) -> list[Weakening]``: tier strictness of one policy;
   :func:`module_name` ``(reference)``: a module reference without scheme, tag and digest.
 
@@ -27,6 +28,7 @@ from gitopspol.engines.kubewarden.engine import (
     ValidationResponse,
     admission_request,
     evaluate,
+    request_from_review,
     resolve_module,
     validate,
     validate_settings,
@@ -53,6 +55,7 @@ __all__ = [
     "evaluate",
     "module_metadata",
     "module_name",
+    "request_from_review",
     "resolve_module",
     "validate",
     "validate_settings",

@@ -131,6 +131,29 @@ def admission_request(request: AdmissionRequest) -> dict[str, Any]:
     return data
 
 
+def request_from_review(document: Any, source: str = "<request>") -> AdmissionRequest:
+    """An :class:`AdmissionRequest` from an AdmissionReview or a bare AdmissionRequest.
+
+    Kubewarden policy repositories keep their test requests in this form (``kwctl run
+    --request-path``); ``object``, ``oldObject``, ``operation``, ``userInfo`` and ``dryRun``
+    are taken. Raises InputError naming ``source`` when the document is neither.
+    """
+    if isinstance(document, dict) and document.get("kind") == "AdmissionReview":
+        document = document.get("request")
+    if not isinstance(document, dict) or not (
+        isinstance(document.get("object"), dict) or isinstance(document.get("oldObject"), dict)
+    ):
+        raise InputError("not an AdmissionReview or AdmissionRequest with an object", source)
+    user = document.get("userInfo")
+    return AdmissionRequest(
+        object=document.get("object"),
+        old_object=document.get("oldObject"),
+        operation=str(document.get("operation") or "CREATE"),
+        user_info=user if isinstance(user, dict) else {},
+        dry_run=bool(document.get("dryRun")),
+    )
+
+
 def validate(
     module: WapcModule,
     request: AdmissionRequest,

@@ -10,9 +10,15 @@ from typing import Any
 import pytest
 
 from gitopspol.engines.admission import Action, AdmissionRequest, Status
-from gitopspol.engines.kubewarden import Limits, admission_request, evaluate, resolve_module
+from gitopspol.engines.kubewarden import (
+    Limits,
+    admission_request,
+    evaluate,
+    request_from_review,
+    resolve_module,
+)
 from gitopspol.engines.kubewarden.engine import policy_limits
-from gitopspol.errors import PolicyError
+from gitopspol.errors import InputError, PolicyError
 from tests.conftest import build_file_tree
 from tests.engines.kubewarden import guests
 
@@ -430,3 +436,26 @@ def test_policy_group_errors(modules: Path) -> None:
     )
     mutating = _group("a()", a="file://policies/mutate.wat")
     assert "cannot mutate" in _one(mutating, _pod(), modules).message
+
+
+def test_request_from_review(modules: Path) -> None:
+    review = {
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": "1299d386-525b-4032-98ae-1949f69f9cfc",
+            "operation": "UPDATE",
+            "object": _pod(privileged=True),
+            "oldObject": _pod(),
+            "userInfo": {"username": "kubernetes-admin", "groups": ["system:masters"]},
+            "dryRun": True,
+        },
+    }
+    request = request_from_review(review)
+    assert (request.operation, request.dry_run, request.old_object) == ("UPDATE", True, _pod())
+    assert request.user_info["username"] == "kubernetes-admin"
+    assert request_from_review(review["request"]) == request
+    policy = _policy("file://policies/privileged.wat")
+    assert evaluate(policy, request, base_dir=modules)[0].status == Status.FAIL
+    with pytest.raises(InputError, match="not an AdmissionReview"):
+        request_from_review({"kind": "AdmissionReview"}, "req.json")
