@@ -5,7 +5,9 @@ apiVersion: cli.kyverno.io/v1alpha1
 kind: Context
 spec:
   resources: [<objects that resource.Get / resource.List return>]
-  images: [{image: <reference>, config: {...}, manifest: {...}}]   # image.GetMetadata
+  images:                 # image.GetMetadata(<image>) returns the whole entry
+  - {image: <reference>, resolvedImage: ..., registry: ..., repository: ..., tag: ...,
+     digest: ..., config: {...}, manifest: {...}, imageIndex: {...}}
 ```
 
 gitopspol never reaches a cluster or a registry: what is not in the context is not found.
@@ -54,7 +56,11 @@ def context_from_data(doc: Any, source: str | Path = "<context>") -> CelContext:
         isinstance(i, dict) and isinstance(i.get("image"), str) for i in images
     ):
         raise InputError("Context spec.images must be a list of {image: ref, ...}", source)
-    by_ref = {str(i["image"]): {k: v for k, v in i.items() if k != "image"} for i in images}
+    # As the CLI's ImageData marshals: these three are always present (no omitempty).
+    by_ref = {
+        str(i["image"]): {"resolvedImage": "", "registry": "", "repository": "", **i}
+        for i in images
+    }
     return CelContext(resources=tuple(resources), images=by_ref)
 
 

@@ -457,7 +457,8 @@ spec:
         },
     )
     context = load_context(tmp_path / "context.yaml")
-    assert context.images == {"nginx": {"config": {"User": "root"}}}
+    assert context.images["nginx"]["config"] == {"User": "root"}
+    assert context.images["nginx"]["image"] == "nginx"
     rule = copy.deepcopy(CEL_RULE)
     rule["validate"]["cel"] = {
         "paramKind": {"apiVersion": "v1", "kind": "ConfigMap"},
