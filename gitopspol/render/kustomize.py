@@ -17,6 +17,7 @@ build it once; every result it hands out is a private copy.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from collections.abc import Iterable
@@ -516,7 +517,9 @@ class Renderer:
                 raise RenderError(
                     f"var '{var['name']}' already encountered", *kust.where("vars", index)
                 )
-            acc.vars.append(deep_copy(var))
+            declared = deep_copy(var)
+            declared["$where"] = list(kust.where("vars", index))  # for error messages
+            acc.vars.append(declared)
 
     def _resource_entry(
         self,
@@ -1007,6 +1010,8 @@ class Renderer:
             for r in resources
             if str((r.meta.get("annotations") or {}).get(_LOCAL_CONFIG, "")).lower() != "true"
         ]
+        for res in kept:
+            _check_json(res)
         meta_opts = kust.data.get("buildMetadata") or []
         sort = kust.data.get("sortOptions") or {}
         if sort.get("order") != "fifo":
@@ -1071,6 +1076,23 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
+
+
+def _check_json(res: Res) -> None:
+    """kustomize marshals every resource to JSON: ``.inf`` and ``.nan`` cannot be."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(res.data, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((v, (*path, k)) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, (*path, i)) for i, v in enumerate(node))
+        elif isinstance(node, float) and (math.isinf(node) or math.isnan(node)):
+            where = Origin(res.origin.file, res.origin.doc_index, path)
+            raise RenderError(
+                f"json: unsupported value: {node} at {'.'.join(map(str, path))} of {res.describe()}",
+                *where.location(),
+            )
 
 
 def _annotation_string(value: Any) -> str:
@@ -1955,14 +1977,15 @@ def _resolve_vars(resources: ResMap, variables: list[dict[str, Any]], config: Co
         matches = [r for r in resources if _ids_selected(r, sel)]
         if len(matches) != 1:
             raise RenderError(
-                f"var {var['name']!r} matches {len(matches)} resources; it must match exactly one"
+                f"var {var['name']!r} matches {len(matches)} resources; it must match exactly one",
+                *var["$where"],
             )
         path = str((var.get("fieldref") or {}).get("fieldpath") or "metadata.name")
         # vars accept ``ports[0]`` as well as ``ports.0``
         parts = _split_field_path(re.sub(r"\[(\d+)\]", r".\1", path))
         nodes = _find_nodes(matches[0].data, parts, False)
         if not nodes:
-            raise RenderError(f"var {var['name']!r}: field {path} not found")
+            raise RenderError(f"var {var['name']!r}: field {path} not found", *var["$where"])
         parent, key = nodes[0]
         values[var["name"]] = parent[key]
 
