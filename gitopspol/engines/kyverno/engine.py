@@ -88,8 +88,24 @@ def _containers_images(spec: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+_LAST_BASE: list[Any] = [None, None]
+
+
 def base_context(request: AdmissionRequest) -> dict[str, Any]:
-    """The JSON context upstream builds for a request: request, user, images."""
+    """The JSON context upstream builds for a request: request, user, images.
+
+    Every rule gets its own shallow copy (context writes copy on write, see
+    :func:`set_path`); the last request's context is reused, as rules of one request follow
+    each other.
+    """
+    if _LAST_BASE[0] is request:
+        return dict(_LAST_BASE[1])
+    ctx = _build_base_context(request)
+    _LAST_BASE[0], _LAST_BASE[1] = request, ctx
+    return dict(ctx)
+
+
+def _build_base_context(request: AdmissionRequest) -> dict[str, Any]:
     info = request.user_info
     user = {k: info[k] for k in ("username", "uid", "groups") if k in info}
     ctx: dict[str, Any] = {

@@ -493,6 +493,21 @@ def query(expr: str, data: Any) -> Any:
         raise UnresolvedVariable(f"JMESPath query {expr!r} failed: {exc}") from None
 
 
+_HAS_VARIABLES: dict[int, tuple[Any, bool]] = {}
+
+
+def _has_variables(value: Any) -> bool:
+    """Whether a (policy) value holds ``{{`` anywhere; memoised on the object."""
+    hit = _HAS_VARIABLES.get(id(value))
+    if hit is not None and hit[0] is value:
+        return hit[1]
+    found = "{{" in repr(value)
+    if len(_HAS_VARIABLES) >= 4096:
+        _HAS_VARIABLES.clear()
+    _HAS_VARIABLES[id(value)] = (value, found)
+    return found
+
+
 def substitute(value: Any, context: Any, *, lenient: bool = False) -> Any:
     """Resolve every ``{{ }}`` in ``value`` (strings, nested in dicts and lists).
 
@@ -501,6 +516,8 @@ def substitute(value: Any, context: Any, *, lenient: bool = False) -> Any:
     """
     if isinstance(value, str):
         return substitute_string(value, context, lenient=lenient) if "{{" in value else value
+    if isinstance(value, dict | list) and not _has_variables(value):
+        return value
     if isinstance(value, dict):
         return {
             (
