@@ -11,6 +11,9 @@ optional values; Python functions cannot build those, so the calls are renamed a
 none) and ``optional.ofNonZeroValue(<format>.gitopspolValidate(s))`` (no errors gives
 ``[]``, hence none), which is exactly the upstream result.
 
+``L.first()`` / ``L.last()`` (cel-go lists v3) return optionals too: they become
+``cel.bind(v, L, size(v) > 0 ? optional.of(v[0]) : optional.none())``.
+
 ``E.orValue(D)`` where ``E`` is not an optional value: cel-go's planner evaluates
 ``orValue`` specially and returns ``E`` unchanged when it is not an optional
 (``interpreter/planner.go``, ``evalOptionalOrValue``), so upstream policies such as
@@ -165,8 +168,50 @@ class _Source:
         return kind != "str" and kind != "num"  # unknown shape: leave it alone
 
 
+#: At most this many ``first()``/``last()`` calls are rewritten in one expression.
+MAX_FIRST_LAST = 64
+
+
+def _first_last(text: str) -> str:
+    """``L.first()`` -> ``cel.bind(v, L, size(v) > 0 ? optional.of(v[0]) : optional.none())``.
+
+    cel-go's lists extension (v3, which Kyverno enables) returns optionals from ``first`` and
+    ``last``; Python functions cannot, so the calls become CEL that builds them. One call
+    per pass, leftmost first (its receiver holds no other call).
+    """
+    for n in range(MAX_FIRST_LAST):
+        src = _Source(text)
+        toks = src.toks
+        for i in range(1, len(toks) - 2):
+            kind, name, _, _ = toks[i]
+            if kind != "id" or name not in ("first", "last") or toks[i - 1][1] != ".":
+                continue
+            if toks[i + 1][1] != "(" or toks[i + 2][1] != ")":
+                continue
+            start = toks[src.chain_start(i - 2)][2]
+            receiver = text[start : toks[i - 1][2]]
+            var = f"gitopspolList{n}"
+            index = "0" if name == "first" else f"size({var}) - 1"
+            built = (
+                f"cel.bind({var}, {receiver}, "
+                f"size({var}) > 0 ? optional.of({var}[{index}]) : optional.none())"
+            )
+            text = text[:start] + built + text[toks[i + 2][3] :]
+            break
+        else:
+            return text
+    return text
+
+
 def go_compat(text: str) -> str:
     """Rewrite ``text`` for cel-go compatibility (see the module docstring)."""
+    text = _go_compat(text)
+    if "first" in text or "last" in text:
+        text = _first_last(text)
+    return text
+
+
+def _go_compat(text: str) -> str:
     if "orValue" not in text and "ndexOf" not in text and "format" not in text:
         return text
     src = _Source(text)

@@ -333,6 +333,9 @@ def test_format_length_limit() -> None:
         ("base64.encode(b'hi')", "aGk="),
         ("string(base64.decode('aGk='))", "hi"),
         ("cel.bind(x, 2, x * x)", 4),
+        ("[1, 2, 3].first().value() + [1, 2, 3].last().value()", 4),
+        ("[].first().hasValue() || [].last().hasValue()", False),
+        ("[[5]].map(x, x.first().value()).last().orValue(0)", 5),
     ],
 )
 def test_kyverno_base_extensions(expr: str, expected: Any) -> None:
