@@ -26,8 +26,9 @@ def test_demo_runs_to_the_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     )
     assert out.rstrip().endswith(f"done: the policy repository is in {dest}")
     assert "internal error" not in out
-    # A second run recreates the previous demo.
-    assert demo.main([str(dest)]) == 0
+    # A previous demo is recreated.
+    demo.recreate(dest)
+    assert not dest.exists()
 
 
 def test_demo_refuses_to_delete_other_folders(tmp_path: Path) -> None:
