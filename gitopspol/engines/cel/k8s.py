@@ -2,7 +2,8 @@
 
 * lists: ``sum``, ``min``, ``max``, ``isSorted``, ``indexOf``, ``lastIndexOf`` (one
   implementation for strings and lists, see :mod:`.compat`); cel-go lists v3: ``flatten``,
-  ``distinct``, ``slice``, ``sort``, ``reverse``, ``lists.range``;
+  ``distinct``, ``slice``, ``sort``, ``reverse``, ``lists.range`` (``first`` and ``last``
+  are rewritten to plain CEL by :mod:`.compat`);
 * regex: ``find``, ``findAll`` (RE2, through ``google-re2``);
 * quantity: ``quantity``, ``isQuantity`` and the ``Quantity`` methods;
 * url: ``url``, ``isURL``, ``getScheme``, ``getHost``, ``getHostname``, ``getPort``,
