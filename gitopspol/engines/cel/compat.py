@@ -3,7 +3,7 @@
 ``indexOf`` / ``lastIndexOf``: Kubernetes has them for strings (strings extension) and for
 lists (lists library). cel-cpp's strings extension declares the string ones and refuses a
 second declaration, so every ``.indexOf(`` / ``.lastIndexOf(`` call is renamed to
-:data:`INDEX_OF` / :data:`LAST_INDEX_OF`, which :mod:`.library` implements for both.
+:data:`INDEX_OF` / :data:`LAST_INDEX_OF`, which :mod:`.k8s` implements for both.
 
 ``format.named(n)`` and ``format.<name>().validate(s)`` (Kubernetes format library) return
 optional values; Python functions cannot build those, so the calls are renamed and wrapped:
@@ -21,9 +21,11 @@ none) and ``optional.ofNonZeroValue(<format>.gitopspolValidate(s))`` (no errors 
 :func:`go_compat` removes such ``.orValue(D)`` calls when the receiver is syntactically not
 an optional: its member chain has no ``.?field``, ``[?key]``, ``optional.*`` or an
 optional-returning call (``or``, ``optMap``, ``optFlatMap``, ``first``, ``last``, ``named``,
-``validate``). Those
-calls could only ever fail in cel-cpp, so the rewrite never changes a working expression
-(except for a variable holding an optional, which this layer does not support anyway).
+``validate``). Those calls could only ever fail in cel-cpp, so the rewrite never changes a
+working expression. (A ValidatingPolicy variable holding an optional is inlined before
+this rewrite, so its ``.?`` is visible here.)
+
+Every rewrite runs in linear time, and error messages quote the expression as written.
 """
 
 from __future__ import annotations
