@@ -121,6 +121,13 @@ class RuleContext:
     _templates: dict[str, dict[str, dict[str, Any]]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per context: rules share derived data (tier diffs, views)."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
 
     def documents(self) -> Iterator[tuple[str, Subject]]:
         """``(tier, document)`` for every document of every tier, in order."""

@@ -4,6 +4,8 @@ An example is a literal block after a ``Passing example::`` or ``Failing example
 indented by four spaces. It is a YAML stream; ``# tier: NAME`` lines start the documents
 of another tier (default tier: ``example``), so cross-tier rules can show two tiers.
 ``# expect: TEXT`` lines say what a failing example's finding messages must contain.
+A ``# settings:`` line starts a YAML mapping of repository data for ``RuleContext.settings``
+(render errors, the base, waivers, tier profiles: what the orchestrator passes as plain data).
 """
 
 from __future__ import annotations
@@ -11,11 +13,14 @@ from __future__ import annotations
 import re
 import textwrap
 from dataclasses import dataclass
+from typing import Any
 
+from gitopspol import yamlio
 from gitopspol.checks.base import Rule, RuleContext, SourceDocument
 
 _HEADER = re.compile(r"^(Passing|Failing) example::\n\n((?:(?:    .*)?\n)+)", re.MULTILINE)
-_DIRECTIVE = re.compile(r"^# (tier|expect): (.*)$")
+_DIRECTIVE = re.compile(r"^# (tier|expect|settings):(.*)$")
+SETTINGS = "\0settings"
 DEFAULT_TIER = "example"
 
 
@@ -29,12 +34,16 @@ class Example:
     tiers: tuple[tuple[str, str], ...]
     #: Substrings the failing example's findings must contain (one finding each).
     expect: tuple[str, ...] = ()
+    #: YAML text of the ``# settings:`` block (empty when there is none).
+    settings: str = ""
 
     def context(self) -> RuleContext:
         """A rule context whose tiers hold the example's documents (file ``<RULE>-example``)."""
         file = f"{self.rule_id}-{'passing' if self.passing else 'failing'}.yaml"
+        settings: Any = yamlio.load(self.settings, file) if self.settings else {}
         return RuleContext(
-            tiers={tier: SourceDocument.from_text(text, file) for tier, text in self.tiers}
+            tiers={tier: SourceDocument.from_text(text, file) for tier, text in self.tiers},
+            settings=settings if isinstance(settings, dict) else {},
         )
 
 
@@ -48,10 +57,18 @@ def rule_examples(rule: Rule) -> list[Example]:
             directive = _DIRECTIVE.match(line)
             if directive and directive.group(1) == "tier":
                 tiers.append((directive.group(2).strip(), []))
+            elif directive and directive.group(1) == "settings":
+                tiers.append((SETTINGS, []))
             elif directive:
                 expect.append(directive.group(2).strip())
             else:
                 tiers[-1][1].append(line)
-        texts = tuple((name, "\n".join(lines) + "\n") for name, lines in tiers if any(lines))
-        examples.append(Example(rule.id, match.group(1) == "Passing", texts, tuple(expect)))
+        texts = tuple(
+            (name, "\n".join(lines) + "\n")
+            for name, lines in tiers
+            if any(lines) and name != SETTINGS
+        )
+        settings = "".join("\n".join(lines) + "\n" for name, lines in tiers if name == SETTINGS)
+        passing = match.group(1) == "Passing"
+        examples.append(Example(rule.id, passing, texts, tuple(expect), settings))
     return examples

@@ -49,6 +49,12 @@ def test_every_rule_module_is_registered() -> None:
     assert len(modules) == len(RULES)
 
 
+def test_consistency_and_strictness_rules_are_registered() -> None:
+    ids = [info.id for info in list_rules()]
+    assert [i for i in ids if i.startswith("GP1")] == [f"GP1{n:02d}" for n in range(1, 11)]
+    assert [i for i in ids if i.startswith("GP2")] == [f"GP20{n}" for n in range(1, 8)]
+
+
 def test_schema_rules_are_registered() -> None:
     assert [info.id for info in list_rules() if info.id.startswith("GP3")] == [
         "GP301",
@@ -68,8 +74,10 @@ def test_every_rule_documents_a_passing_and_a_failing_example() -> None:
 def test_list_rules_is_sorted_and_described() -> None:
     infos = list_rules()
     assert [info.id for info in infos] == sorted(info.id for info in infos)
-    assert infos[0].summary == "A rendered manifest breaks the schema of its kind."
+    assert infos[0].summary == "A tier does not render: its kustomization fails to build."
     assert "Passing example::" in infos[0].description
+    schema = next(info for info in infos if info.id == "GP301")
+    assert schema.summary == "A rendered manifest breaks the schema of its kind."
 
 
 def test_get_rule() -> None:

@@ -1,0 +1,157 @@
+"""A tier's patch selects no resource, so it silently does nothing.
+
+Kustomize applies a ``patches`` entry with a ``target`` to every resource the target
+selects, and to none without a word when nothing matches (a typo'd kind or name, a policy
+renamed in the base): the tier then runs without the setting the patch was meant to apply.
+Every targeted patch of each tier's kustomization must select at least one rendered
+resource. Selectors follow kustomize: ``group``, ``version``, ``kind``, ``name`` and
+``namespace`` are anchored regular expressions, ``labelSelector`` and
+``annotationSelector`` are Kubernetes label selectors. Patches that delete their target
+(``$patch: delete``) are exempt.
+
+Passing example::
+
+    # tier: prd
+    apiVersion: kyverno.io/v1
+    kind: ClusterPolicy
+    metadata:
+      name: restrict-image-registries
+    # settings:
+    patches:
+    - tier: prd
+      file: environments/prd/kustomization.yaml
+      line: 9
+      target: {group: kyverno.io, kind: ClusterPolicy, name: "restrict-.*"}
+
+Failing example::
+
+    # expect: patch target {kind: ClusterPolicy, name: restrict-image-registry} selects no resource in prd
+    # tier: prd
+    apiVersion: kyverno.io/v1
+    kind: ClusterPolicy
+    metadata:
+      name: restrict-image-registries
+    # settings:
+    patches:
+    - tier: prd
+      file: environments/prd/kustomization.yaml
+      line: 9
+      target: {kind: ClusterPolicy, name: restrict-image-registry}
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from gitopspol.checks.base import Rule, RuleContext, Scope
+from gitopspol.findings import Finding, Location, Severity
+
+_REQUIREMENT = re.compile(
+    r"^\s*(!?)\s*([^\s!=]+)\s*(?:(==|=|!=)\s*(\S*)|\s+(in|notin)\s*\((.*)\))?\s*$"
+)
+
+
+def _split(selector: str) -> list[str]:
+    """Requirements of a label selector (commas inside ``in (...)`` do not split)."""
+    parts, depth, current = [], 0, ""
+    for char in selector:
+        depth += char == "("
+        depth -= char == ")"
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    return [part for part in parts if part.strip()]
+
+
+def selector_matches(selector: str, labels: Mapping[str, Any]) -> bool:
+    """Whether ``labels`` satisfy a Kubernetes label selector string."""
+    for requirement in _split(selector):
+        found = _REQUIREMENT.match(requirement)
+        if found is None:
+            return False
+        negate, key, op, value, set_op, values = found.groups()
+        present = key in labels
+        actual = str(labels.get(key, ""))
+        if negate:
+            ok = not present
+        elif op in ("=", "=="):
+            ok = present and actual == value
+        elif op == "!=":
+            ok = actual != value or not present
+        elif set_op:
+            options = {v.strip() for v in values.split(",")}
+            ok = (present and actual in options) if set_op == "in" else actual not in options
+        else:
+            ok = present
+        if not ok:
+            return False
+    return True
+
+
+def _full(pattern: Any, value: str) -> bool:
+    if not pattern:
+        return True
+    try:
+        return re.fullmatch(str(pattern), value) is not None
+    except re.error:
+        return str(pattern) == value
+
+
+def target_matches(target: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
+    """Whether a kustomize patch target selects a resource."""
+    api = str(data.get("apiVersion") or "")
+    group, _, version = api.rpartition("/")
+    found = data.get("metadata")
+    meta: Mapping[str, Any] = found if isinstance(found, dict) else {}
+    fields = {
+        "group": group,
+        "version": version,
+        "kind": str(data.get("kind") or ""),
+        "name": str(meta.get("name") or ""),
+        "namespace": str(meta.get("namespace") or ""),
+    }
+    if not all(_full(target.get(key), value) for key, value in fields.items()):
+        return False
+    for key, source in (("labelSelector", "labels"), ("annotationSelector", "annotations")):
+        selector = target.get(key)
+        values = meta.get(source) if isinstance(meta.get(source), dict) else {}
+        if selector and not selector_matches(str(selector), values or {}):
+            return False
+    return True
+
+
+def _describe(target: Mapping[str, Any]) -> str:
+    return "{" + ", ".join(f"{k}: {v}" for k, v in target.items()) + "}"
+
+
+def check(ctx: RuleContext) -> Iterator[Finding]:
+    """Yield a finding per targeted patch that selects nothing in its tier."""
+    patches = ctx.settings.get("patches")
+    if not isinstance(patches, list):
+        return
+    for patch in patches:
+        if not isinstance(patch, Mapping) or patch.get("deletes"):
+            continue
+        tier, target = str(patch.get("tier")), patch.get("target")
+        if tier not in ctx.tiers or not isinstance(target, Mapping):
+            continue
+        if any(target_matches(target, doc.data) for doc in ctx.tiers[tier]):
+            continue
+        message = f"patch target {_describe(target)} selects no resource in {tier}"
+        location = Location(str(patch.get("file", "")), int(patch.get("line") or 0))
+        yield Finding(RULE.id, RULE.severity, message, location, tier)
+
+
+RULE = Rule(
+    id="GP103",
+    name="patch-target-missing",
+    severity=Severity.ERROR,
+    scope=Scope.REPOSITORY,
+    doc=__doc__ or "",
+    check=check,
+)
