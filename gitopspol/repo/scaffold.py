@@ -374,7 +374,10 @@ def update_repository(
     # copier's public run_update() cannot be told where the old template version lives (it
     # reads _src_path from the answers file), so this uses its Worker directly; copier is
     # pinned below 10 in pyproject.toml and tests/scaffold/test_update.py proves the path.
-    from copier._main import Worker
+    try:
+        from copier._main import Worker
+    except ImportError:  # copier before the _main split
+        from copier.main import Worker
     from copier.errors import CopierError
 
     base = Path(root).absolute()
