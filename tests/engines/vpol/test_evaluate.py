@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gitopspol.engines.admission import Action, AdmissionRequest, Status
 from gitopspol.engines.vpol import (
@@ -633,3 +635,57 @@ def test_vap_binding_without_param_ref_and_failure_policy() -> None:
         one(evaluate_vap(ignore, missing, AdmissionRequest(pod()), params=PARAMS)).status
         is Status.SKIP
     )
+
+
+_KEYS = [
+    "matchConstraints",
+    "resourceRules",
+    "excludeResourceRules",
+    "namespaceSelector",
+    "objectSelector",
+    "matchLabels",
+    "matchExpressions",
+    "apiGroups",
+    "apiVersions",
+    "resources",
+    "operations",
+    "matchConditions",
+    "variables",
+    "validations",
+    "auditAnnotations",
+    "validationActions",
+    "failurePolicy",
+    "paramKind",
+    "autogen",
+    "podControllers",
+    "controllers",
+    "expression",
+    "name",
+    "message",
+    "messageExpression",
+    "valueExpression",
+]
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 3)
+    | st.sampled_from(["", "x", "pods", "CREATE", "true", "Deny", "*"]),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(_KEYS), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(_KEYS), _JSON, max_size=6))
+def test_any_policy_shape_gives_results_or_policy_error(spec: dict[str, Any]) -> None:
+    """Arbitrary specs never raise anything but PolicyError (the run goes on)."""
+    base = vpol()["spec"]
+    policy = vpol(**{**base, **spec})
+    for obj in (pod(), deployment(True)):
+        try:
+            results = evaluate_validating_policy(policy, AdmissionRequest(obj))
+        except PolicyError:
+            continue
+        assert all(r.status in Status for r in results)
