@@ -319,8 +319,13 @@ def init_repository(
     chosen = list(versions) if versions is not None else list(shipped_versions())
     # Folders created for DEST's parent are removed again on failure.
     created = next((p for p in reversed(target.parents) if not p.exists()), None)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.gitopspol-init-", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(
+            tempfile.mkdtemp(prefix=f".{target.name}.gitopspol-init-", dir=target.parent)
+        )
+    except OSError as exc:
+        raise InputError(f"cannot create the repository here: {exc.strerror}", target) from None
     done = False
     try:
         rendered = staging / target.name

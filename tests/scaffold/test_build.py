@@ -60,3 +60,13 @@ def test_build_tier_without_overlay(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert (
         "tier 'stg' has no overlay environments/stg/kustomization.yaml" in capsys.readouterr().err
     )
+
+
+def test_build_output_not_writable(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    target = blocker / "prd.yaml"  # a folder that is a file
+    assert main(["build", "prd", "-C", str(repo), "-o", str(target)]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {target}: cannot write: ")

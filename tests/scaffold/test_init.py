@@ -396,3 +396,11 @@ def test_clusters_with_server_and_labels(tmp_path: Path) -> None:
     ]
     answers = load_file(repo.root / ".copier-answers.yml")
     assert answers["clusters"] == clusters
+
+
+def test_destination_under_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "file").write_text("x")
+    dest = tmp_path / "file" / "r"
+    assert main(["init", str(dest), "--defaults"]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {dest}: cannot create the repository here: ")
+    assert _listing(tmp_path) == ["file"]

@@ -18,13 +18,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from gitopspol.errors import InputError
     from gitopspol.fsutil import atomic_write
     from gitopspol.repo.build import render_tier
     from gitopspol.repo.config import load_repository
 
     output = render_tier(load_repository(args.repo), args.tier)
     if args.output is not None:
-        atomic_write(args.output, output)
+        try:
+            atomic_write(args.output, output)
+        except OSError as exc:
+            raise InputError(f"cannot write: {exc.strerror}", args.output) from None
     else:
         sys.stdout.write(output)
     return 0
