@@ -7,6 +7,9 @@ For every case and every adjacent pair of tiers (lower, higher) of a :class:`Mat
   that passes, no longer applies, or only audits in prd what sbx warned about is reported.
 * **GP402** ``denial-lost``: a case the lower tier denies must be denied in the higher tier.
 
+:func:`expectation_findings` turns the cells of ``gitopspol test`` that miss their
+expectation into **GP403** ``unexpected-verdict`` findings, so ``validate`` fails on them too.
+
 Findings point at the case file and line; ``tier`` is the higher tier, ``resource`` the
 case's resources. The GP4xx rule module of ``validate`` wraps this function.
 """
@@ -21,6 +24,7 @@ from gitopspol.findings import Finding, Location, Severity
 
 VIOLATION_WEAKENED = "GP401"
 DENIAL_LOST = "GP402"
+UNEXPECTED_VERDICT = "GP403"
 
 
 def _violations(results: tuple[RuleResult, ...]) -> dict[str, tuple[Verdict, RuleResult]]:
@@ -77,4 +81,22 @@ def behavioural_strictness(matrix: Matrix) -> list[Finding]:
                         resource,
                     )
                 )
+    return findings
+
+
+def expectation_findings(matrix: Matrix) -> list[Finding]:
+    """GP403 for every case and tier whose verdict misses the case's expectation."""
+    findings = []
+    for cell in matrix.failures:
+        problems = "; ".join(m.describe() for m in cell.mismatches)
+        findings.append(
+            Finding(
+                UNEXPECTED_VERDICT,
+                Severity.ERROR,
+                f"case {cell.case.name} in tier {cell.tier}: {problems}",
+                Location(str(cell.case.file), cell.case.line),
+                cell.tier,
+                ", ".join(cell.case.resources),
+            )
+        )
     return findings

@@ -10,7 +10,7 @@ import pytest
 
 from gitopspol.behaviour.agreement import agreement
 from gitopspol.behaviour.run import run_repository
-from gitopspol.behaviour.strictness import behavioural_strictness
+from gitopspol.behaviour.strictness import behavioural_strictness, expectation_findings
 from gitopspol.cli.main import main
 
 
@@ -42,6 +42,7 @@ def test_default_repo_passes_with_breakout_denied_by_each_engine(
     assert matrix.cell("compliant-pod", "prd").admission.results  # evaluated, not skipped
     assert matrix.cell("compliant-pod", "prd").verdict.value == "allow"
     assert behavioural_strictness(matrix) == []
+    assert expectation_findings(matrix) == []
     assert agreement(matrix) == []
 
 
@@ -64,6 +65,9 @@ def test_one_engine_stops_denying_in_prd_fails_and_names_it(
     row = next(line for line in out.splitlines() if line.startswith("container-breakout "))
     assert engine not in row.split("deny (")[-1]  # no longer among prd's deciding engines
     assert row.endswith("FAIL")
+    found = expectation_findings(run_repository(repo))
+    assert {(f.rule_id, f.tier) for f in found} == {("GP403", "prd")}
+    assert any(policy in f.message for f in found)
 
 
 def test_strictness_reports_gatekeeper_dryrun_in_prd(repo: Path) -> None:
