@@ -271,10 +271,16 @@ def _escape_char(char: str) -> str:
 
 
 def _escape(text: str) -> str:
+    """The body of a double-quoted scalar (without folding)."""
     if text.startswith("\ufeff"):
         # go-yaml v2's is_bom(b, i) tests b[0:3], not b[i:i+3]: after a leading BOM every
         # character is escaped ("\uFEFF\x62\x6F\x6D").
         return "".join(map(_escape_char, text))
+    return _escape_part(text)
+
+
+def _escape_part(text: str) -> str:
+    """Escape the characters of ``text`` that a double-quoted scalar cannot hold raw."""
     if _NEEDS_ESCAPE.search(text) is None:
         return text
     return _NEEDS_ESCAPE.sub(lambda m: _escape_char(m.group()), text)
@@ -360,7 +366,7 @@ def _write_double(text: str, column: int, indent: int, allow_breaks: bool) -> st
     words = text.split(" ")
     last = len(words) - 1
     out = ['"']
-    first = _escape(words[0])
+    first = _escape_part(words[0])
     out.append(first)
     column += 1 + len(first)
     spaces = False
@@ -378,7 +384,7 @@ def _write_double(text: str, column: int, indent: int, allow_breaks: bool) -> st
             column += 1
         spaces = True
         if word:
-            escaped_word = _escape(word)
+            escaped_word = _escape_part(word)
             out.append(escaped_word)
             column += len(escaped_word)
             spaces = False
@@ -464,9 +470,10 @@ def _write_slow(style: int, text: str, column: int, indent: int, allow_breaks: b
     quote = "'" if style == _SINGLE else '"' if style == _DOUBLE else ""
     out.append(quote)
     col += len(quote)
+    escape_all = style == _DOUBLE and text.startswith("\ufeff")  # see _escape
     for index, char in enumerate(text):
         nxt = text[index + 1] if index + 1 < size else ""
-        if style == _DOUBLE and (_NEEDS_ESCAPE.match(char) is not None):
+        if style == _DOUBLE and (escape_all or _NEEDS_ESCAPE.match(char) is not None):
             escaped = _escape_char(char)
             out.append(escaped)
             col += len(escaped)
