@@ -63,7 +63,8 @@ class PatternResult:
 def match_pattern(resource: Any, pattern: Any) -> PatternResult:
     """Match ``resource`` against a validate ``pattern`` (upstream ``MatchPattern``).
 
-    Raises :class:`PolicyError` for malformed patterns (unknown anchors, arrays as values).
+    Raises :class:`PolicyError` for malformed patterns (``+()`` anchors, ``^()`` on a
+    non-list pattern).
     """
     try:
         _element(resource, pattern, "/")
