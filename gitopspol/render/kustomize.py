@@ -31,48 +31,9 @@ from gitopspol.render import merge as smp
 from gitopspol.render import specs as S
 from gitopspol.render.generators import content_hash, generate
 from gitopspol.render.model import Origin, Res, Resource, deep_copy, split_api_version
+from gitopspol.render.schema import first_error
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-
-_KNOWN_FIELDS = frozenset(
-    {
-        "apiVersion",
-        "kind",
-        "metadata",
-        "resources",
-        "bases",
-        "components",
-        "crds",
-        "configurations",
-        "generators",
-        "transformers",
-        "validators",
-        "patches",
-        "patchesStrategicMerge",
-        "patchesJson6902",
-        "namePrefix",
-        "nameSuffix",
-        "namespace",
-        "commonLabels",
-        "labels",
-        "commonAnnotations",
-        "images",
-        "imageTags",
-        "replicas",
-        "configMapGenerator",
-        "secretGenerator",
-        "generatorOptions",
-        "replacements",
-        "vars",
-        "openapi",
-        "sortOptions",
-        "buildMetadata",
-        "helmCharts",
-        "helmChartInflationGenerator",
-        "helmGlobals",
-        "inventory",
-    }
-)
 
 _DEPRECATED = {
     "commonLabels": "'commonLabels' is deprecated. Please use 'labels' instead.",
@@ -385,7 +346,13 @@ class Renderer:
 
     def render(self, path: str | Path) -> str:
         """Build and serialise exactly as ``kubectl kustomize`` prints."""
-        return dump([r.data for r in self.build(path)])
+        resources = self.build(path)
+        try:
+            return dump([r.data for r in resources])
+        except GitopspolError as exc:
+            if exc.file is not None:
+                raise
+            raise RenderError(exc.message, self._kustomization(Path(path)).path) from None
 
     # -- files ----------------------------------------------------------------------------
     def _text(self, path: Path) -> str:
@@ -424,10 +391,14 @@ class Renderer:
         if not isinstance(data, dict):
             raise RenderError("a kustomization must be a mapping", path, 1)
         kust = _Kustomization(path, text, data)
-        for key in data:
-            if key not in _KNOWN_FIELDS:
-                raise RenderError(f"invalid Kustomization: unknown field {key!r}", *kust.where(key))
-        _check_types(kust)
+        problem = first_error(data)
+        if problem is not None:
+            where, message = problem
+            field = ".".join(map(str, where))
+            raise RenderError(
+                f"invalid Kustomization: {field + ': ' if field else ''}{message}",
+                *kust.where(*where),
+            )
         _check_yaml11_bools(kust)
         return kust
 
@@ -573,6 +544,13 @@ class Renderer:
                         "missing kind in object", path, _doc_line(self._text(path), doc_index)
                     )
                 meta = item.get("metadata")
+                for key in ("labels", "annotations"):
+                    if isinstance(meta, dict) and not isinstance(meta.get(key) or {}, dict):
+                        raise RenderError(
+                            f"metadata.{key} must be a map",
+                            path,
+                            _doc_line(self._text(path), doc_index),
+                        )
                 if not isinstance(meta, dict) or not meta.get("name"):
                     raise RenderError(
                         "missing metadata.name in object",
@@ -769,6 +747,8 @@ class Renderer:
             _prefix_suffix(acc, "", str(data["nameSuffix"]), acc.config.name_suffix)
             mark("SuffixTransformer")
         for entry in data.get("labels") or []:
+            if not entry:
+                continue
             _set_map(acc, entry.get("pairs") or {}, _label_specs(entry, acc.config))
         if data.get("labels"):
             mark("LabelTransformer")
@@ -905,6 +885,8 @@ class Renderer:
         options: dict[str, Any],
     ) -> None:
         meta = doc.get("metadata") or {}
+        if not isinstance(meta, dict):
+            raise RenderError("a strategic merge patch needs metadata.name", origin.file, loc[1])
         group, version = split_api_version(str(doc.get("apiVersion") or ""))
         kind = str(doc.get("kind") or "")
         name = str(meta.get("name") or "")
@@ -1008,7 +990,8 @@ class Renderer:
         kept = [
             r
             for r in resources
-            if str((r.meta.get("annotations") or {}).get(_LOCAL_CONFIG, "")).lower() != "true"
+            if not isinstance(r.meta.get("annotations"), dict)
+            or str(r.meta["annotations"].get(_LOCAL_CONFIG, "")).lower() != "true"
         ]
         for res in kept:
             _check_json(res)
@@ -1153,54 +1136,6 @@ def _origin_text(res: Res, top: Path) -> str:
     return f"path: {os.path.relpath(res.origin.file, top)}\n"
 
 
-def _check_types(kust: _Kustomization) -> None:
-    """Type errors kustomize reports while decoding a Kustomization (strings only)."""
-    data = kust.data
-    for key in ("commonLabels", "commonAnnotations"):
-        value = data.get(key)
-        if value is None:
-            continue
-        if not isinstance(value, dict):
-            raise RenderError(f"invalid Kustomization: {key} must be a map", *kust.where(key))
-        for k, v in value.items():
-            if not isinstance(v, str):
-                raise RenderError(
-                    f"invalid Kustomization: {key} value for {k!r} must be a string, got {v!r}",
-                    *kust.where(key, k),
-                )
-    for index, entry in enumerate(data.get("labels") or []):
-        for k, v in ((entry or {}).get("pairs") or {}).items():
-            if not isinstance(v, str):
-                raise RenderError(
-                    f"invalid Kustomization: label {k!r} must be a string",
-                    *kust.where("labels", index),
-                )
-    for index, image in enumerate(data.get("images") or []):
-        if not isinstance(image, dict):
-            raise RenderError(
-                "invalid Kustomization: images entries are maps", *kust.where("images", index)
-            )
-        for k in ("name", "newName", "newTag", "digest"):
-            if k in image and not isinstance(image[k], str):
-                raise RenderError(
-                    f"invalid Kustomization: images {k} must be a string, got {image[k]!r}",
-                    *kust.where("images", index, k),
-                )
-    for key in ("namespace", "namePrefix", "nameSuffix"):
-        if key in data and data[key] is not None and not isinstance(data[key], str):
-            raise RenderError(f"invalid Kustomization: {key} must be a string", *kust.where(key))
-    for key in (
-        "resources",
-        "bases",
-        "components",
-        "patches",
-        "configMapGenerator",
-        "secretGenerator",
-    ):
-        if key in data and data[key] is not None and not isinstance(data[key], list):
-            raise RenderError(f"invalid Kustomization: {key} must be a list", *kust.where(key))
-
-
 _YAML11_BOOL = re.compile(
     r"(?:^|[:\-\[{,]\s*)(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)\s*(?:$|[:,\]}#])",
     re.MULTILINE,
@@ -1326,9 +1261,10 @@ def _crd_config(doc: dict[str, Any], config: Config) -> None:
     definitions: dict[str, Any] = found if isinstance(found, dict) else doc
 
     def props(name: str) -> dict[str, Any]:
-        entry = definitions.get(name) or {}
-        schema = entry.get("Schema") if "Schema" in entry else entry
-        return (schema or {}).get("properties") or {}
+        entry = definitions.get(name)
+        schema = entry.get("Schema", entry) if isinstance(entry, dict) else None
+        found = schema.get("properties") if isinstance(schema, dict) else None
+        return found if isinstance(found, dict) else {}
 
     def walk(gvk: tuple[str, str, str], name: str, path: list[str], depth: int) -> None:
         if depth > 20:

@@ -59,12 +59,14 @@ class Schema:
 
     def __init__(self, custom: dict[str, Any] | None = None) -> None:
         self.custom = custom or {}
-        self.definitions: dict[str, Any] = self.custom.get("definitions") or {}
+        found = self.custom.get("definitions")
+        self.definitions: dict[str, Any] = found if isinstance(found, dict) else {}
         self._by_gvk: dict[tuple[str, str, str], str] = {}
         for name, definition in self.definitions.items():
             if not isinstance(definition, dict):
                 continue
-            for gvk in definition.get("x-kubernetes-group-version-kind") or []:
+            gvks = definition.get("x-kubernetes-group-version-kind")
+            for gvk in gvks if isinstance(gvks, list) else []:
                 if isinstance(gvk, dict):
                     key = (
                         str(gvk.get("group", "")),
@@ -77,7 +79,8 @@ class Schema:
         """(group, kind) the custom schema's ``paths`` declare cluster-scoped."""
         out: set[tuple[str, str]] = set()
         namespaced: set[tuple[str, str]] = set()
-        for path, item in (self.custom.get("paths") or {}).items():
+        paths = self.custom.get("paths")
+        for path, item in (paths if isinstance(paths, dict) else {}).items():
             if not isinstance(item, dict):
                 continue
             for op in item.values():
@@ -430,12 +433,26 @@ def json_patch(
 @functools.lru_cache(maxsize=4096)
 def anchored(pattern: str) -> Any:
     """RE2 regex anchored as kustomize anchors selector fields: ``^(?:...)$``."""
+    import os
+
     import re2
 
+    anchored_text = f"^(?:{pattern})$"
     try:
-        return re2.compile(f"^(?:{pattern})$")
-    except Exception as exc:
+        re.compile(anchored_text)
+    except re.error as exc:
         raise RenderError(f"invalid regex {pattern!r} in target selector: {exc}") from None
+    # RE2 logs its own parse errors on fd 2 (absl); keep stderr to our one-line error.
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        return re2.compile(anchored_text)
+    except Exception as exc:
+        raise RenderError(f"invalid regex {pattern!r} in target selector (RE2): {exc}") from None
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 _REQ_RE = re.compile(
