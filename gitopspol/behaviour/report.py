@@ -198,14 +198,23 @@ def matrix_json(
 
 
 def _junit(suites: list[tuple[str, list[str], int, int]]) -> str:
-    """``<testsuites>`` from (name, testcase elements, failures, skipped) per suite."""
+    """``<testsuites>`` from (name, testcase elements, failures, skipped) per suite.
+
+    Valid under both JUnit XSDs in ``../shared/schemas/junit`` (the Ant schema requires
+    timestamp, hostname, properties and the output elements; reporters use no clock).
+    """
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<testsuites>"]
     for index, (name, cases, failures, skipped) in enumerate(suites):
         lines.append(
-            f'  <testsuite name={quoteattr(name)} id="{index}" tests="{len(cases)}" '
-            f'failures="{failures}" errors="0" skipped="{skipped}" time="0">'
+            f'  <testsuite name={quoteattr(name)} package="gitopspol" id="{index}" '
+            'timestamp="1970-01-01T00:00:00" hostname="localhost" '
+            f'tests="{len(cases)}" failures="{failures}" errors="0" skipped="{skipped}" '
+            'time="0">'
         )
+        lines.append("    <properties/>")
         lines.extend(cases)
+        lines.append("    <system-out/>")
+        lines.append("    <system-err/>")
         lines.append("  </testsuite>")
     lines.append("</testsuites>")
     return "\n".join(lines) + "\n"
@@ -215,7 +224,7 @@ def _testcase(name: str, classname: str, failure: str | None, skipped: str | Non
     head = f'    <testcase name={quoteattr(name)} classname={quoteattr(classname)} time="0"'
     if failure is not None:
         return (
-            f"{head}>\n      <failure message={quoteattr(_short(failure))}>"
+            f"{head}>\n      <failure message={quoteattr(_short(failure))} type='unexpected'>"
             f"{escape(failure)}</failure>\n    </testcase>"
         )
     if skipped is not None:
