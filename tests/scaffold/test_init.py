@@ -23,6 +23,7 @@ PSA = "pod-security.kubernetes.io/"
 TIER_FIELDS = {
     ("ClusterPolicy", ("spec", "rules", "*", "validate", "failureAction")),
     ("ValidatingPolicy", ("spec", "validationActions")),
+    ("ValidatingAdmissionPolicyBinding", ("spec", "validationActions")),
     ("K8sAllowedRepos", ("spec", "enforcementAction")),
     ("K8sPSSBaseline", ("spec", "enforcementAction")),
     *(
@@ -404,3 +405,45 @@ def test_destination_under_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["init", str(dest), "--defaults"]) == 2
     assert capsys.readouterr().err.startswith(f"error: {dest}: cannot create the repository here: ")
     assert _listing(tmp_path) == ["file"]
+
+
+VAP = """\
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata:
+  name: no-latest-tag
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+    - apiGroups: [""]
+      apiVersions: [v1]
+      operations: [CREATE, UPDATE]
+      resources: [pods]
+  validations:
+  - expression: object.spec.containers.all(c, !c.image.endsWith(':latest'))
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata:
+  name: no-latest-tag
+spec:
+  policyName: no-latest-tag
+  validationActions: [Deny]
+"""
+
+
+@pytest.mark.kubectl
+def test_vap_bindings_added_later_get_the_tier_actions(tmp_path: Path) -> None:
+    root = init_repository(tmp_path / "r", {"engines": ["psa"]}).root
+    (root / "policies" / "vap").mkdir()
+    (root / "policies" / "vap" / "no-latest-tag.yaml").write_text(VAP)
+    kustomization = root / "policies" / "kustomization.yaml"
+    kustomization.write_text(kustomization.read_text() + "- vap/no-latest-tag.yaml\n")
+    actions = {}
+    for tier in ("sbx", "prd"):
+        docs = by_id(kubectl_kustomize(root / "environments" / tier))
+        actions[tier] = docs[("ValidatingAdmissionPolicyBinding", "no-latest-tag")]["spec"][
+            "validationActions"
+        ]
+    assert actions == {"sbx": ["Audit", "Warn"], "prd": ["Deny"]}
