@@ -75,6 +75,9 @@ def run(args: argparse.Namespace) -> int:
         f"created policy repository {repo.name!r} in {args.dest}\n"
         f"  tiers: {tiers}\n"
         f"  engines: {', '.join(repo.engines)}; gitops: {repo.gitops}\n"
-        f"next: cd {args.dest} && gitopspol build {repo.tiers[-1].name}\n"
+        "next:\n"
+        f"  cd {args.dest} && git add -A && git commit -m 'Policy repository from gitopspol'\n"
+        "  gitopspol test                # the behaviour cases in every tier\n"
+        f"  gitopspol build {repo.tiers[-1].name:<13} # what the {repo.tiers[-1].name} clusters apply\n"
     )
     return 0
