@@ -70,8 +70,13 @@ def test_one_engine_stops_denying_in_prd_fails_and_names_it(
     assert any(policy in f.message for f in found)
 
 
-def test_strictness_reports_gatekeeper_dryrun_in_prd(repo: Path) -> None:
+def test_strictness_reports_gatekeeper_dryrun_in_prd(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _weaken(repo, "deny", "dryrun")
+    assert main(["test", "-C", str(repo), "--format", "json"]) == 1
+    listed = json.loads(capsys.readouterr().out)["strictness"]
+    assert {(f["rule_id"], f["tier"]) for f in listed} == {("GP401", "prd")}
     findings = behavioural_strictness(run_repository(repo))
     breakout = [f for f in findings if "container-breakout" in f.message]
     assert {f.rule_id for f in breakout} == {"GP401"}

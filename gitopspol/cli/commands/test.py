@@ -28,7 +28,11 @@ def run(args: argparse.Namespace) -> int:
 
     matrix = run_repository(args.repo, tuple(args.tiers))
     if args.format == "json":
-        sys.stdout.write(report.matrix_json(matrix, agreement(matrix)))
+        from gitopspol.behaviour.strictness import behavioural_strictness
+
+        sys.stdout.write(
+            report.matrix_json(matrix, agreement(matrix), behavioural_strictness(matrix))
+        )
     elif args.format == "junit":
         sys.stdout.write(report.matrix_junit(matrix))
     else:
