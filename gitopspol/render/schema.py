@@ -226,8 +226,8 @@ def first_error(
 ) -> tuple[tuple[str | int, ...], str] | None:
     """The path and message of the first place ``data`` does not fit ``schema``, or None.
 
-    A null value is accepted anywhere (kustomize treats ``resources:`` with no value as
-    empty).
+    A null field value is accepted (kustomize treats ``resources:`` with no value as
+    empty); a null list item is not.
     """
     stack: list[tuple[Any, Schema, tuple[str | int, ...]]] = [(data, schema, ())]
     while stack:
@@ -254,5 +254,8 @@ def first_error(
                 elif isinstance(extra, dict):
                     stack.append((item, extra, (*path, key)))
         elif isinstance(value, list) and "items" in sub:
-            stack.extend((item, sub["items"], (*path, i)) for i, item in enumerate(value))
+            for i, item in enumerate(value):
+                if item is None:
+                    return (*path, i), "a list item is empty (null)"
+                stack.append((item, sub["items"], (*path, i)))
     return None
