@@ -176,7 +176,17 @@ def refine(file: str, line: int, pointer: str) -> tuple[str, int]:
 
 
 def locate(subject: Subject, pointer: str) -> Location:
-    """Where a person edits the field at ``pointer`` of a rendered document."""
+    """Where a person edits the field at ``pointer`` of a rendered document.
+
+    When a patch set something below the field (an item appended to a list) and nothing
+    set the field itself, that patch is where the field changed.
+    """
+    origins = getattr(subject, "field_origins", None)
+    if isinstance(origins, Mapping) and pointer:
+        ancestors = [p for p in _pointer_variants(pointer) if not p.endswith("/-")]
+        if not any(p in origins for p in ancestors):
+            below = sorted(k for k in origins if k.startswith(pointer + "/"))
+            pointer = below[0] if below else pointer
     file, line = subject.field_location(pointer)
     return Location(*refine(file, line, pointer))
 

@@ -72,7 +72,7 @@ def _describe_sets(old: frozenset[str], new: frozenset[str]) -> tuple[str, str]:
     return before, f"{after} ({'; '.join(detail)})" if detail else after
 
 
-def _content_paths(old: str, new: str, prefix: str) -> str:
+def _content_paths(old: str, new: str, prefix: str) -> list[str]:
     """The first few JSON pointers under which two canonical values differ."""
     out: list[str] = []
 
@@ -89,7 +89,7 @@ def _content_paths(old: str, new: str, prefix: str) -> str:
             out.append(prefix + path_to_pointer(path))
 
     walk(json.loads(old), json.loads(new), ())
-    return ", ".join(out)
+    return out
 
 
 def _setting_change(view: PolicyView, before: Setting, after: Setting) -> Change | None:
@@ -110,7 +110,13 @@ def _setting_change(view: PolicyView, before: Setting, after: Setting) -> Change
         if before.value == after.value:
             return None
         direction = Direction.CHANGED
-        old, new = "", _content_paths(before.value, after.value, after.pointer)
+        paths = _content_paths(before.value, after.value, after.pointer)
+        old, new = "", ", ".join(paths)
+        if paths:  # located at the first field that differs
+            return Change(
+                view.key, after.rule, after.aspect, category, direction, old, new,
+                view.subject, paths[0],
+            )  # fmt: skip
     else:
         direction = _sets(category, before.value, after.value)
         if direction is None:

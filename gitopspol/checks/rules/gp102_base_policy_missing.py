@@ -1,4 +1,4 @@
-"""A policy of the base (``policies/``) is missing from a tier.
+"""A policy of the base (policies/) is missing from a tier.
 
 Every policy the base renders must be rendered by every tier, unless gitopspol.yaml waives
 it for that tier (policy, reason, expiry date). When the tier below still has the policy,

@@ -3,9 +3,13 @@
 Kustomize applies a ``patches`` entry with a ``target`` to every resource the target
 selects, and to none without a word when nothing matches (a typo'd kind or name, a policy
 renamed in the base): the tier then runs without the setting the patch was meant to apply.
-Every targeted patch of each tier's kustomization must select at least one rendered
-resource. Selectors follow kustomize: ``group``, ``version``, ``kind``, ``name`` and
-``namespace`` are anchored regular expressions, ``labelSelector`` and
+A targeted patch of a tier's kustomization that names objects (``name``, ``namespace``,
+``labelSelector``, ``annotationSelector``) must select at least one rendered resource. A
+patch for a whole kind (the tier settings for "every ValidatingAdmissionPolicyBinding")
+may match nothing while the repository has no object of that kind, but its kind must be
+one gitopspol knows (a built-in kind, a ``--crd`` kind or one the tier renders): a
+misspelt kind is reported. Selectors follow kustomize: ``group``, ``version``, ``kind``,
+``name`` and ``namespace`` are anchored regular expressions, ``labelSelector`` and
 ``annotationSelector`` are Kubernetes label selectors. Patches that delete their target
 (``$patch: delete``) are exempt.
 
@@ -22,10 +26,15 @@ Passing example::
       file: environments/prd/kustomization.yaml
       line: 9
       target: {group: kyverno.io, kind: ClusterPolicy, name: "restrict-.*"}
+    - tier: prd
+      file: environments/prd/kustomization.yaml
+      line: 15
+      target: {kind: ValidatingAdmissionPolicyBinding}
 
 Failing example::
 
     # expect: patch target {kind: ClusterPolicy, name: restrict-image-registry} selects no resource in prd
+    # expect: patch target {kind: ClusterPolcy} selects no resource in prd
     # tier: prd
     apiVersion: kyverno.io/v1
     kind: ClusterPolicy
@@ -37,6 +46,10 @@ Failing example::
       file: environments/prd/kustomization.yaml
       line: 9
       target: {kind: ClusterPolicy, name: restrict-image-registry}
+    - tier: prd
+      file: environments/prd/kustomization.yaml
+      line: 15
+      target: {kind: ClusterPolcy}
 """
 
 from __future__ import annotations
@@ -129,6 +142,27 @@ def _describe(target: Mapping[str, Any]) -> str:
     return "{" + ", ".join(f"{k}: {v}" for k, v in target.items()) + "}"
 
 
+_NAMING = ("name", "namespace", "labelSelector", "annotationSelector")
+
+
+def _known_kinds(ctx: RuleContext, tier: str) -> set[str]:
+    from gitopspol.schema import builtin_kinds
+
+    kinds = {entry.rsplit(" ", 1)[-1] for entry in builtin_kinds()}
+    kinds |= {str(doc.data.get("kind") or "") for doc in ctx.tiers.get(tier, ())}
+    if ctx.crds is not None:
+        kinds |= {entry.rsplit(" ", 1)[-1] for entry in ctx.crds.kinds()}
+    return kinds
+
+
+def _unknown_kind(ctx: RuleContext, tier: str, target: Mapping[str, Any]) -> bool:
+    """Whether a whole-kind target names a kind nothing in gitopspol or the tier defines."""
+    kind = target.get("kind")
+    if not kind:
+        return False
+    return not any(_full(kind, known) for known in _known_kinds(ctx, tier) if known != "*")
+
+
 def check(ctx: RuleContext) -> Iterator[Finding]:
     """Yield a finding per targeted patch that selects nothing in its tier."""
     patches = ctx.settings.get("patches")
@@ -142,6 +176,8 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             continue
         if any(target_matches(target, doc.data) for doc in ctx.tiers[tier]):
             continue
+        if not any(target.get(key) for key in _NAMING) and not _unknown_kind(ctx, tier, target):
+            continue  # tier settings for a kind the repository has no object of yet
         message = f"patch target {_describe(target)} selects no resource in {tier}"
         location = Location(str(patch.get("file", "")), int(patch.get("line") or 0))
         yield Finding(RULE.id, RULE.severity, message, location, tier)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
-from gitopspol.cli.common import add_format_option, add_repo_option, not_implemented
+from gitopspol.cli.common import add_format_option, add_repo_option
 
 HELP = "validate every tier: schemas, consistency, tier strictness, behaviour, GitOps output"
 
@@ -19,4 +21,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return not_implemented("validate")
+    from gitopspol.checks import list_rules
+    from gitopspol.findings import Severity
+    from gitopspol.report import fails, github_report, render_report, rules_text
+    from gitopspol.validate import validate_repository
+
+    if args.list_rules:
+        sys.stdout.write(rules_text(list_rules()))
+        return 0
+    result = validate_repository(args.repo, crds=args.crd, changed_since=args.changed_since)
+    color = args.format == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    sys.stdout.write(render_report(args.format, result.findings, result.summary, color=color))
+    if args.format == "text" and os.environ.get("GITHUB_ACTIONS") == "true":
+        # In a GitHub Actions job the text report also annotates the pull request.
+        sys.stdout.write(github_report(result.findings, result.summary))
+    return 1 if fails(result.findings, Severity(args.fail_on)) else 0

@@ -1,0 +1,258 @@
+"""``gitopspol validate`` as a library: render every tier, run the rules, collect findings.
+
+Public API::
+
+    validate_repository(root, *, crds=(), changed_since=None, today=None, rules=None)
+        -> ValidationResult
+    render_repository(repo, renderer=None) -> RenderedRepository
+    rule_context(rendered, *, crds=None, today=None) -> RuleContext
+    changed_files(root, rev) -> set[Path]
+
+The base (``policies/``) and every tier are built by one
+:class:`~gitopspol.render.Renderer`, so files and bases shared by the tiers are parsed and
+built once. A tier that does not render is a finding (GP101), never an abort.
+
+``changed_since`` limits the per-policy findings to policies whose source files changed
+since a Git revision: ``git diff --name-only --relative REV`` plus untracked files, run
+read-only with the ``git`` executable (GitPython is reserved for ``promote``). A change
+to gitopspol.yaml changes every tier's settings, so it limits nothing. Repository-level
+findings (a tier that does not render, a patch that selects nothing, an expired waiver)
+are always kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gitopspol import yamlio
+from gitopspol.checks import RULES, Rule, RuleContext, resource_id, run_rules
+from gitopspol.errors import GitError, GitopspolError
+from gitopspol.findings import Finding
+from gitopspol.repo.config import load_repository
+from gitopspol.repo.model import Repository
+from gitopspol.report.common import Summary
+
+if TYPE_CHECKING:
+    from gitopspol.render import Renderer, Resource
+    from gitopspol.schema import CrdRegistry
+
+BASE_DIR = "policies"
+#: The ``render_errors`` key of the base (it is not a tier).
+BASE_KEY = "base (policies/)"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedRepository:
+    """A repository with its base and tiers rendered (tiers lowest rank first)."""
+
+    repo: Repository
+    base: list[Resource] | None
+    tiers: dict[str, list[Resource]]
+    errors: dict[str, GitopspolError] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationResult:
+    """Findings of a validate run and what was checked."""
+
+    findings: tuple[Finding, ...]
+    summary: Summary
+
+
+def render_repository(repo: Repository, renderer: Renderer | None = None) -> RenderedRepository:
+    """Build ``policies/`` and every tier's overlay; render errors are collected, not raised."""
+    from gitopspol.render import Renderer
+
+    renderer = renderer or Renderer()
+    errors: dict[str, GitopspolError] = {}
+    base: list[Resource] | None = None
+    if (repo.root / BASE_DIR).is_dir():
+        try:
+            base = renderer.build(repo.root / BASE_DIR)
+        except GitopspolError as exc:
+            errors[BASE_KEY] = exc
+    tiers: dict[str, list[Resource]] = {}
+    for tier in repo.tier_names:
+        try:
+            tiers[tier] = renderer.build(repo.environment_dir(tier))
+        except GitopspolError as exc:
+            errors[tier] = exc
+    return RenderedRepository(repo, base, tiers, errors)
+
+
+def _patches(repo: Repository) -> list[dict[str, Any]]:
+    """Every targeted ``patches`` entry of each tier's kustomization, with its location."""
+    out: list[dict[str, Any]] = []
+    for tier in repo.tier_names:
+        path = repo.environment_dir(tier) / "kustomization.yaml"
+        try:
+            text = yamlio.read_text(path)
+            data = yamlio.load(text, path)
+        except GitopspolError:
+            continue  # GP101 reports it
+        entries = data.get("patches") if isinstance(data, dict) else None
+        for index, entry in enumerate(entries if isinstance(entries, list) else []):
+            if not isinstance(entry, dict) or not isinstance(entry.get("target"), dict):
+                continue
+            patch_text = str(entry.get("patch") or "")
+            if isinstance(entry.get("path"), str):
+                try:
+                    patch_text = yamlio.read_text(path.parent / entry["path"])
+                except GitopspolError:
+                    continue
+            where = yamlio.locate(text, 0, ["patches", index])
+            out.append(
+                {
+                    "tier": tier,
+                    "file": str(path),
+                    "line": where[0] if where else 0,
+                    "target": entry["target"],
+                    "deletes": "$patch: delete" in patch_text.replace('"', "").replace("'", ""),
+                }
+            )
+    return out
+
+
+def _waivers(repo: Repository) -> list[dict[str, Any]]:
+    return [
+        {
+            "policy": w.policy,
+            "tier": w.tier,
+            "rule": w.rule,
+            "reason": w.reason,
+            "expires": w.expires.isoformat(),
+            "file": str(repo.config_file),
+            "line": w.line or 0,
+        }
+        for w in repo.waivers
+    ]
+
+
+def _error_data(error: GitopspolError) -> dict[str, Any]:
+    return {"message": error.message, "file": error.file, "line": error.line or 0}
+
+
+def rule_context(
+    rendered: RenderedRepository,
+    *,
+    crds: CrdRegistry | None = None,
+    today: dt.date | None = None,
+) -> RuleContext:
+    """The rule context of a rendered repository (settings as documented in
+    :mod:`gitopspol.checks.repository`)."""
+    repo = rendered.repo
+    settings: dict[str, Any] = {
+        "render_errors": {k: _error_data(v) for k, v in rendered.errors.items()},
+        "patches": _patches(repo),
+        "overlays": {tier: str(repo.environment_dir(tier)) for tier in repo.tier_names},
+        "profiles": {tier.name: tier.settings() for tier in repo.tiers},
+        "waivers": _waivers(repo),
+        "today": (today or dt.date.today()).isoformat(),
+    }
+    if rendered.base is not None:
+        settings["base"] = rendered.base
+    if repo.namespaces:
+        settings["namespaces"] = list(repo.namespaces)
+    return RuleContext(tiers=rendered.tiers, crds=crds, settings=settings)
+
+
+def _git(root: Path, *args: str) -> str:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise GitError(f"cannot run git: {exc}", root) from None
+    if done.returncode != 0:
+        detail = done.stderr.strip().splitlines()
+        raise GitError(f"git {args[0]} failed: {detail[-1] if detail else done.returncode}", root)
+    return done.stdout
+
+
+def changed_files(root: str | Path, rev: str) -> set[Path]:
+    """Files under ``root`` changed since ``rev`` (committed, staged, unstaged or untracked)."""
+    base = Path(root).resolve()
+    if rev.startswith("-"):
+        raise GitError(f"invalid revision {rev!r}", base)
+    names = _git(base, "diff", "--name-only", "--relative", "-z", rev, "--")
+    names += _git(base, "ls-files", "--others", "--exclude-standard", "-z")
+    return {(base / name).resolve() for name in names.split("\0") if name}
+
+
+def _source_files(resource: Any) -> set[Path]:
+    """Files a rendered resource came from: its document and every patch that changed it."""
+    files = {getattr(getattr(resource, "origin", None), "file", "")}
+    files |= {origin.file for origin in getattr(resource, "field_origins", {}).values()}
+    return {Path(f).resolve() for f in files if f}
+
+
+def limit_to_changes(
+    findings: Iterable[Finding], rendered: RenderedRepository, changed: set[Path]
+) -> list[Finding]:
+    """Findings about resources whose source files are in ``changed`` (and repository-level
+    findings). Everything is kept when gitopspol.yaml changed."""
+    findings = list(findings)
+    if rendered.repo.config_file.resolve() in changed:
+        return findings
+    touched: set[str] = set()
+    for docs in [*rendered.tiers.values(), rendered.base or []]:
+        for doc in docs:
+            if _source_files(doc) & changed:
+                touched.add(resource_id(doc.data))
+    kept = []
+    for finding in findings:
+        located = finding.location is not None and Path(finding.location.file).resolve() in changed
+        if finding.resource is None or finding.resource in touched or located:
+            kept.append(finding)
+    return kept
+
+
+def validate_repository(
+    root: str | Path,
+    *,
+    crds: Sequence[str | Path] = (),
+    changed_since: str | None = None,
+    today: dt.date | None = None,
+    rules: Sequence[Rule] | None = None,
+) -> ValidationResult:
+    """Validate a policy repository: every tier rendered, every rule run.
+
+    Configuration errors (gitopspol.yaml, unreadable ``--crd`` files, a bad revision) raise
+    :class:`~gitopspol.errors.GitopspolError`; everything wrong with the policies is a
+    finding.
+    """
+    started = time.monotonic()
+    repo = load_repository(root)
+    registry = None
+    if crds:
+        from gitopspol.schema import CrdRegistry
+
+        registry = CrdRegistry.from_paths(crds)
+    changed = changed_files(repo.root, changed_since) if changed_since else None
+    rendered = render_repository(repo)
+    chosen = tuple(rules) if rules is not None else RULES
+    findings = run_rules(rule_context(rendered, crds=registry, today=today), chosen)
+    if changed is not None:
+        findings = limit_to_changes(findings, rendered, changed)
+    summary = Summary(
+        tiers=repo.tier_names,
+        rules=tuple(rule.info for rule in sorted(chosen, key=lambda r: r.id)),
+        documents=sum(len(docs) for docs in rendered.tiers.values()),
+        root=str(repo.root),
+        duration=time.monotonic() - started,
+        timestamp=dt.datetime.now().replace(microsecond=0).isoformat(),
+        hostname=os.environ.get("HOSTNAME") or socket.gethostname(),
+    )
+    return ValidationResult(tuple(findings), summary)

@@ -1,0 +1,15 @@
+"""Fixtures of the validate and diff tests: one default repository per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gitopspol.repo.scaffold import init_repository
+
+
+@pytest.fixture(scope="session")
+def default_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A repository from ``gitopspol init --defaults``, shared: tests must not modify it."""
+    return init_repository(tmp_path_factory.mktemp("validate") / "policy-repo").root
