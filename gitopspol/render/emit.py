@@ -676,7 +676,7 @@ def _sorted_keys(mapping: dict[Any, Any]) -> list[str]:
     if cached is not None:
         return cached
     for key in keys:
-        if type(key) is not str:
+        if not isinstance(key, str):
             raise RenderError(
                 f"json: unsupported type: map with non-string key {key!r}"
                 " (kustomize cannot serialise it)"
@@ -768,6 +768,8 @@ class _Emitter:
             out.append(" {}")
         elif isinstance(value, (list, tuple)):
             out.append(" []")
+        elif isinstance(value, str):  # a str subclass, such as ruamel.yaml's scalar strings
+            self.value(str(value), column, indent)
         else:
             raise RenderError(f"json: unsupported type: {type(value).__name__}")
 

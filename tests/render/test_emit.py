@@ -407,6 +407,13 @@ def test_nel_is_folded_by_the_json_round_trip(value: str, text: str) -> None:
     assert one(value) == text
 
 
+def test_str_subclasses_are_strings() -> None:
+    class Quoted(str):
+        __slots__ = ()
+
+    assert dump_documents([{Quoted("k"): Quoted("yes")}]) == 'k: "yes"\n'
+
+
 def test_unsupported_types_are_render_errors() -> None:
     with pytest.raises(RenderError, match="unsupported type"):
         dump_documents([{"k": {1, 2}}])

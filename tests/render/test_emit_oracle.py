@@ -146,6 +146,7 @@ def _first_difference(expected: str, actual: str, documents: list[dict[str, Any]
 
 
 @pytest.mark.kubectl
+@pytest.mark.slow
 # A failing batch is large; the assertion message shows the differing document instead.
 @pytest.mark.filterwarnings("ignore:Generating overly large repr")
 @settings(
