@@ -74,7 +74,9 @@ def strongest(verdicts: list[Verdict]) -> Verdict:
     return max(verdicts, key=lambda v: v.rank, default=Verdict.ALLOW)
 
 
-_OBJECT = {
+_STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
+#: What every engine relies on in an object under review (the API server guarantees it).
+OBJECT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["apiVersion", "kind", "metadata"],
     "properties": {
@@ -84,11 +86,15 @@ _OBJECT = {
             "type": "object",
             "properties": {
                 "name": {"type": "string"},
+                "generateName": {"type": "string"},
                 "namespace": {"type": "string"},
+                "labels": _STRING_MAP,
+                "annotations": _STRING_MAP,
             },
         },
     },
 }
+_OBJECT = OBJECT_SCHEMA
 _USER_INFO = {
     "type": "object",
     "properties": {

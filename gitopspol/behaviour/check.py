@@ -54,6 +54,23 @@ class ObjectVerdict:
         return "admitted with warnings"
 
 
+def _checked(manifest: Manifest) -> Manifest:
+    """``manifest`` when its object has the shape the API server guarantees, else InputError."""
+    from gitopspol.behaviour.cases import OBJECT_SCHEMA
+    from gitopspol.repo.schemas import dotted_path, first_error
+
+    problem = first_error(manifest.object, OBJECT_SCHEMA, defs=False)
+    if problem is None:
+        return manifest
+    at, message = problem
+    dotted = dotted_path(at)
+    raise InputError(
+        f"not a valid Kubernetes object: {dotted + ': ' if dotted else ''}{message}",
+        manifest.file,
+        manifest.line,
+    )
+
+
 def _file_objects(path: Path) -> list[Manifest]:
     from gitopspol import yamlio
 
@@ -117,7 +134,7 @@ def load_manifests(paths: Iterable[str | Path]) -> list[Manifest]:
             out.extend(_file_objects(path))
         else:
             raise InputError("no such file or folder", path)
-    return out
+    return [_checked(m) for m in out]
 
 
 def check_objects(

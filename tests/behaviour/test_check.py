@@ -152,3 +152,12 @@ def test_bad_input_exits_2(
     notk8s = build_file_tree(tmp_path, {"y.yaml": "- 1\n"}) / "y.yaml"
     assert main(["check", "prd", str(notk8s), "-C", str(pristine_repo)]) == 2
     assert "expected a Kubernetes object" in capsys.readouterr().err
+    labels = (
+        build_file_tree(
+            tmp_path,
+            {"z.yaml": "# c\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: [x]}\n"},
+        )
+        / "z.yaml"
+    )
+    assert main(["check", "prd", str(labels), "-C", str(pristine_repo)]) == 2
+    assert "z.yaml:3: not a valid Kubernetes object: metadata.labels" in capsys.readouterr().err
