@@ -67,3 +67,14 @@ def test_custom_tiers_cases_hold(
     ).root
     report = _test(root, capsys)
     assert report["tiers"] == ["dev", "stg", "prd"]
+
+
+@pytest.mark.parametrize("flavour", ["ClusterPolicy", "ValidatingPolicy"])
+def test_scaffold_validates_clean(
+    default_repo: Path, vpol_repo: Path, flavour: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = default_repo if flavour == "ClusterPolicy" else vpol_repo
+    code = main(["validate", "-C", str(root)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.startswith("no problems found")
