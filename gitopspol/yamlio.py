@@ -309,15 +309,32 @@ def decode(raw: bytes, source: str | Path) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-def _input_error(exc: yaml.YAMLError, source: str | Path) -> InputError:
+def _input_error(exc: yaml.YAMLError, source: str | Path, text: str = "") -> InputError:
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
         if "could not determine a constructor for the tag" in problem:
             problem = "unknown tag " + problem.rsplit(" ", 1)[-1].strip("'")
+        elif (
+            "cannot start any token" in problem
+            and mark is not None
+            and _char_at(text, mark) == "\t"
+        ):
+            # libyaml does not name the character; a tab is by far the most common one.
+            problem = "found a tab character where indentation is expected"
         line = mark.line + 1 if mark is not None else None
         return InputError(f"invalid YAML: {problem}", source, line)
     return InputError(f"invalid YAML: {exc}", source)
+
+
+def _char_at(text: str, mark: Any) -> str:
+    """The character at a libyaml mark (line and column count characters), or ``""``."""
+    lines = text.split("\n")
+    line: int = mark.line
+    column: int = mark.column
+    if 0 <= line < len(lines) and 0 <= column < len(lines[line]):
+        return lines[line][column]
+    return ""
 
 
 def load_all(text: str, source: str | Path = "<string>") -> list[Any]:
@@ -329,7 +346,7 @@ def load_all(text: str, source: str | Path = "<string>") -> list[Any]:
     try:
         return list(yaml.load_all(text, Loader=_Loader))
     except yaml.YAMLError as exc:
-        raise _input_error(exc, source) from None
+        raise _input_error(exc, source, text) from None
     except RecursionError:
         raise InputError(f"invalid YAML: nesting deeper than {MAX_DEPTH} levels", source) from None
 
