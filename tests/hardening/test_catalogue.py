@@ -1,0 +1,80 @@
+"""The bad-input catalogue: every entry under ``tests/bad-input/`` gives its exact error.
+
+Each entry is a folder holding the input files and ``case.yaml``:
+
+* ``argv``: the gitopspol command line, run with the entry's folder as the current folder;
+* ``exit``: the expected exit code (2 for input errors; 1 where the CLI contract reports the
+  problem as a failed result, e.g. a policy that cannot be evaluated inside a ``verify`` suite);
+* ``stderr``: the exact stderr (one ``error: <file>:<line>: <what>`` line, or empty);
+* ``stdout`` (optional): the exact stdout;
+* ``setup`` (optional): inputs the runner makes instead of committing them (a 50 MB file, a
+  symlink out of the tree);
+* ``absent`` (optional): paths that must not exist afterwards (nothing written, nothing run).
+
+The entry is copied to a temporary folder first, so a command that writes cannot change the
+repository; absolute paths of that folder are printed relative to it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gitopspol import yamlio
+from gitopspol.cli.main import main
+from tests.conftest import ROOT
+
+CATALOGUE = ROOT / "tests" / "bad-input"
+ENTRIES = sorted(p.name for p in CATALOGUE.iterdir() if (p / "case.yaml").is_file())
+
+
+def _big_file(work: Path) -> None:
+    """A 50 MB document: valid YAML, just too large to read."""
+    with (work / "big.yaml").open("wb") as handle:
+        handle.truncate(50 * 1024 * 1024)
+
+
+def _symlink_passwd(work: Path) -> None:
+    (work / "evil.yaml").symlink_to("/etc/passwd")
+
+
+SETUPS: dict[str, Callable[[Path], None]] = {
+    "big-file": _big_file,
+    "symlink-passwd": _symlink_passwd,
+}
+
+
+def _relative(text: str, work: Path) -> str:
+    return text.replace(f"{work}/", "").replace(str(work), ".")
+
+
+def test_catalogue_is_complete() -> None:
+    # The issue's list of hostile inputs; an entry that disappears fails here.
+    assert len(ENTRIES) == 30
+    for prefix in ("yaml-", "render-", "verify-", "config-", "init-"):
+        assert any(name.startswith(prefix) for name in ENTRIES), prefix
+
+
+@pytest.mark.parametrize("name", ENTRIES)
+def test_entry(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case: dict[str, Any] = yamlio.load_file(CATALOGUE / name / "case.yaml")
+    work = tmp_path / name
+    shutil.copytree(CATALOGUE / name, work, symlinks=True)
+    (work / "case.yaml").unlink()
+    if "setup" in case:
+        SETUPS[case["setup"]](work)
+    monkeypatch.chdir(work)
+    code = main([str(arg) for arg in case["argv"]])
+    out, err = capsys.readouterr()
+    expected_err = case["stderr"] + "\n" if case["stderr"] else ""
+    assert (code, _relative(err, work)) == (case["exit"], expected_err)
+    if "stdout" in case:
+        assert _relative(out, work) == case["stdout"]
+    for path in [*case.get("absent", []), "pwned"]:
+        assert not (work / path).exists(), path
