@@ -120,23 +120,20 @@ def recreate(dest: Path) -> None:
     sys.exit(f"error: {dest} exists and is not a previous demo; choose another folder")
 
 
-def _commit(repo: Path) -> None:
-    git = [
-        "git",
-        "-c",
-        "user.name=gitopspol demo",
-        "-c",
-        "user.email=demo@localhost",
-        "-c",
-        "commit.gpgsign=false",
-    ]
-    subprocess.run([*git, "add", "-A"], cwd=repo, check=True, capture_output=True)
-    subprocess.run(
-        [*git, "commit", "-q", "-m", "Policy repository from the gitopspol scaffold"],
-        cwd=repo,
-        check=True,
-        capture_output=True,
+def _commit(repo: Path, message: str) -> None:
+    """Commit everything in the repository's own work tree, when there is something to commit."""
+    if not (repo / ".git").is_dir():
+        return  # never commit in an enclosing repository
+    git = ["git", "-c", "user.name=gitopspol demo", "-c", "user.email=demo@localhost"]
+    git += ["-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null"]
+    status = subprocess.run(
+        [*git, "status", "--porcelain"], cwd=repo, check=True, capture_output=True
     )
+    if status.stdout.strip():
+        subprocess.run([*git, "add", "-A"], cwd=repo, check=True, capture_output=True)
+        subprocess.run(
+            [*git, "commit", "-q", "-m", message], cwd=repo, check=True, capture_output=True
+        )
 
 
 def _case_pods(repo: Path, folder: Path) -> list[str]:
@@ -165,9 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     proc = show("create the policy repository", "init", str(dest), "--defaults", cwd=ROOT)
     if proc.returncode != 0:
         return proc.returncode
-    # Commit only in the repository's own work tree (never in an enclosing one).
-    if (dest / ".git").is_dir():
-        _commit(dest)
+    _commit(dest, "Policy repository from the gitopspol scaffold")
     _heading("layout")
     for path in sorted(
         p for p in dest.rglob("*") if p.is_file() and ".git" not in p.relative_to(dest).parts
@@ -215,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     if suites.is_dir():
         show("upstream gator suite (K8sAllowedRepos)", "verify", str(suites), cwd=dest)
     show("promotion preview", "promote", "sbx", "prd", "--dry-run", cwd=dest)
+    _commit(dest, "Generated GitOps manifests")  # update needs a clean work tree
     show("scaffold update", "update", cwd=dest)
     _heading(f"done: the policy repository is in {dest}")
     return 0
