@@ -325,7 +325,8 @@ class Renderer:
     def __init__(self) -> None:
         self._docs: dict[Path, list[tuple[int, Any]]] = {}
         self._texts: dict[Path, str] = {}
-        self._built: dict[Path, Acc] = {}
+        self._built: dict[tuple[Path, bool], Acc] = {}
+        self._record = False  # record transformer annotations (top-level buildMetadata)
         self.warnings: list[str] = []
         self.schema = smp.Schema()
 
@@ -340,6 +341,7 @@ class Renderer:
         if not root.is_dir():
             raise RenderError("not a directory with a kustomization", root)
         kust = self._kustomization(root)
+        self._record = "transformerAnnotations" in (kust.data.get("buildMetadata") or [])
         acc = self._accumulate(root, [], top=True)
         self._finish(acc, kust)
         return [r.to_resource() for r in acc.resources]
@@ -437,7 +439,7 @@ class Renderer:
         real = Path(os.path.realpath(directory))
         if real in stack:
             raise RenderError(f"cycle detected: {real} includes itself through {stack[-1]}", real)
-        cached = self._built.get(real)
+        cached = self._built.get((real, self._record))
         if cached is not None:
             if cached.schema is not None:
                 self._use_schema(cached.schema)
@@ -451,7 +453,7 @@ class Renderer:
         acc = Acc()
         self._target(kust, acc, [*stack, real])
         if not top:
-            self._built[real] = acc.copy()
+            self._built[(real, self._record)] = acc.copy()
         return acc
 
     def _target(self, kust: _Kustomization, acc: Acc, stack: list[Path]) -> None:
@@ -727,9 +729,9 @@ class Renderer:
         def mark(kind: str) -> None:
             if "Patch" not in kind:  # patches invalidate the indexes themselves
                 acc.resources.invalidate()
-            # recorded always: the top-level buildMetadata decides whether it is shown
-            for res in acc.resources:
-                res.transformations.append((where, kind))
+            if self._record:  # the top-level buildMetadata asked for transformations
+                for res in acc.resources:
+                    res.transformations.append((where, kind))
 
         for index, entry in enumerate(data.get("patchesStrategicMerge") or []):
             self._smp_untargeted(kust, acc, entry, ("patchesStrategicMerge", index))
@@ -834,10 +836,7 @@ class Renderer:
         docs, is_json = self._patch_docs(kust, entry, where)
         target = entry.get("target")
         options = entry.get("options") or {}
-        if json_only and not is_json:
-            docs = [(d, o) for d, o in docs]
-            is_json = True
-        if is_json:
+        if is_json or json_only:
             if not isinstance(target, dict):
                 raise RenderError("a JSON 6902 patch needs a target", *loc)
             ops, origin = docs[0]
@@ -867,7 +866,7 @@ class Renderer:
             path = self._file(kust, entry, *where)
             docs = [(doc, Origin(str(path), i)) for i, doc in self._documents(path)]
         elif isinstance(entry, str):
-            loaded = [d for d in yamlio.load_all(entry, kust.path) if d is not None]
+            loaded = [d for d in _load_all(entry, kust.path) if d is not None]
             docs = [(d, Origin(loc[0], 0, (), loc[1] or 0)) for d in loaded]
         else:
             raise RenderError("invalid patchesStrategicMerge entry", *loc)
@@ -961,9 +960,8 @@ class Renderer:
         elif kind == "PatchTransformer":
             self._patch(kust, acc, config, ())
         elif kind == "PatchStrategicMergeTransformer":
-            for index, entry in enumerate(config.get("paths") or []):
+            for entry in config.get("paths") or []:
                 self._smp_untargeted(kust, acc, entry, ())
-                del index
         elif kind == "PatchJson6902Transformer":
             self._patch(kust, acc, config, (), json_only=True)
         elif kind == "ImageTagTransformer":

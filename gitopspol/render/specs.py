@@ -89,8 +89,6 @@ def parse_specs(items: Any, source: str, line: int | None = None) -> list[FieldS
     return out
 
 
-_POD_TEMPLATE_KINDS = ("Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job")
-
 METADATA_LABELS = [
     spec("metadata/labels", create=True),
     spec("spec/template/metadata/labels", "ReplicationController", version="v1", create=True),
@@ -175,10 +173,6 @@ REPLICAS = [
     spec("spec/replicas", "ReplicaSet", create=True),
     spec("spec/replicas", "StatefulSet", create=True),
 ]
-
-
-def _pod_paths(prefix: str, kind: str, version: str = "") -> list[tuple[str, str, str]]:
-    return [(prefix, kind, version)]
 
 
 def _varref_specs() -> list[FieldSpec]:
