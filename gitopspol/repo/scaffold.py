@@ -400,7 +400,7 @@ def update_repository(
         check_answers({k: v for k, v in last.items() if k in ANSWER_SCHEMAS})
         found = first_error(last.get("tier_settings", {}), TIER_SETTINGS_SCHEMA)
         if found is not None:
-            raise ConfigError(f"tier_settings{dotted_path(['', *found[0]])}: {found[1]}")
+            raise ConfigError(f"{dotted_path(['tier_settings', *found[0]])}: {found[1]}")
     except ConfigError as exc:
         raise ConfigError(exc.message.removeprefix("--data "), answers_path) from None
     try:
