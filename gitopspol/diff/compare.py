@@ -23,12 +23,13 @@ from gitopspol.diff.model import (
 def _ordered(before: Setting, after: Setting) -> Direction | None:
     old: Mapping[str, tuple[Any, str]] = before.value
     new: Mapping[str, tuple[Any, str]] = after.value
-    weaker = stronger = False
+    weaker = stronger = levelled = False
     for scope in set(old) | set(new):
         a = old.get(scope, old.get("", (-1, "")))
         b = new.get(scope, new.get("", (-1, "")))
         if after.aspect.endswith("-version") and a[0][0] != b[0][0]:
-            continue  # the level changed: the level setting says how
+            levelled = True  # the level changed: the level setting says how
+            continue
         if b[0] < a[0]:
             weaker = True
         elif b[0] > a[0]:
@@ -37,7 +38,7 @@ def _ordered(before: Setting, after: Setting) -> Direction | None:
         return Direction.WEAKENED
     if stronger:
         return Direction.STRENGTHENED
-    if ordered_label(old) != ordered_label(new):
+    if ordered_label(old) != ordered_label(new) and not levelled:
         return Direction.CHANGED
     return None
 
@@ -163,7 +164,7 @@ def compare_views(lower: PolicyView, higher: PolicyView) -> Iterator[Change]:
             # Located in the higher tier's policy: that is where the rule went missing.
             yield Change(
                 lower.key, rule, "rule", Category.PRESENCE, Direction.REMOVED, "present", "missing",
-                higher.subject, "/spec/rules",
+                higher.subject, _rule_pointer(lower, rule),
             )  # fmt: skip
     for rule in higher.rules:
         if rule not in lower.rules:

@@ -63,7 +63,7 @@ def atoms(value: Any, prefix: str = "") -> set[str]:
             out |= atoms(item, prefix)
     elif value is not None:
         scalar = value if isinstance(value, str) else json.dumps(value)
-        out.add(f"{prefix}={scalar}")
+        out.add(f"{prefix}={scalar}" if prefix else scalar)
     return out
 
 
@@ -285,7 +285,7 @@ def constraint_settings(data: dict[str, Any]) -> list[Setting]:
                     Category.EXCLUSION,
                     "",
                     f"match.{key}",
-                    frozenset(atoms(match[key], key)),
+                    frozenset(atoms(match[key])),
                     path_to_pointer(("spec", "match", key)),
                 )
             )

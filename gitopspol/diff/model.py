@@ -114,9 +114,12 @@ class Change:
 
     def location(self) -> tuple[str, int] | None:
         """``(file, line)`` of the source that set the value (None without a subject)."""
+        from gitopspol.diff.locate import locate
+
         if self.subject is None:
             return None
-        return self.subject.field_location(self.pointer)
+        found = locate(self.subject, self.pointer)
+        return found.file, found.line
 
     def to_json(self, root: str = "") -> dict[str, Any]:
         """The change as JSON data (``diff --format json``)."""

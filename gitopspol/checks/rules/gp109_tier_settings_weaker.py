@@ -46,7 +46,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from gitopspol.checks.base import Rule, RuleContext, Scope
-from gitopspol.checks.repository import locate, views
+from gitopspol.checks.repository import views
+from gitopspol.diff.locate import locate
 from gitopspol.findings import Finding, Severity
 
 

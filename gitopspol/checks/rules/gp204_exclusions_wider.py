@@ -31,7 +31,7 @@ Passing example::
 Failing example::
 
     # expect: K8sAllowedRepos/allowed-repos: match.excludedNamespaces is weaker in prd than in sbx
-    # expect: added excludedNamespaces=tools
+    # expect: [kube-system] -> [kube-system, tools] (added tools)
     # expect: K8sAllowedRepos/allowed-repos: match is weaker in prd than in sbx
     # tier: sbx
     apiVersion: constraints.gatekeeper.sh/v1beta1

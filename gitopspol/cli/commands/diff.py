@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from gitopspol.cli.common import add_format_option, add_repo_option, not_implemented
+from gitopspol.cli.common import add_format_option, add_repo_option
 
 HELP = "per-policy difference between two tiers"
 
@@ -17,4 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return not_implemented("diff")
+    from gitopspol.diff import diff_tiers, json_diff, markdown_diff, text_diff
+
+    diff = diff_tiers(args.repo, args.from_tier, args.to_tier)
+    formats = {"text": text_diff, "json": json_diff, "markdown": markdown_diff}
+    sys.stdout.write(formats[args.format](diff))
+    return 0

@@ -1,0 +1,84 @@
+"""Where a person edits a rendered value: the patch operation or base line that set it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from gitopspol import yamlio
+from gitopspol.findings import Location
+
+if TYPE_CHECKING:
+    from gitopspol.checks.base import Subject
+
+
+_OP_PATH = re.compile(r"""^\s*-?\s*path:\s*["']?([^"'\s]+)["']?\s*$""")
+_OP_START = re.compile(r"^\s*-\s")
+
+
+def _pointer_variants(pointer: str) -> list[str]:
+    """``pointer``, then its ancestors; a trailing index also as ``-`` (JSON patch append)."""
+    out: list[str] = []
+    probe = pointer
+    while probe:
+        out.append(probe)
+        head, _, last = probe.rpartition("/")
+        if last.isdigit():
+            out.append(f"{head}/-")
+        probe = head
+    return out
+
+
+def refine(file: str, line: int, pointer: str) -> tuple[str, int]:
+    """The exact line of an inline JSON 6902 operation that set ``pointer``.
+
+    The renderer locates fields set by an inline patch at the patch's first line; a person
+    edits the ``value:`` of the operation whose ``path`` is the field (or an ancestor).
+    Anything else is returned unchanged.
+    """
+    if not line or not pointer:
+        return file, line
+    try:
+        lines = yamlio.read_text(file).splitlines()
+    except Exception:  # the file vanished since the build: keep what we have
+        return file, line
+    start = line - 1
+    if start >= len(lines):
+        return file, line
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    block: list[tuple[int, str]] = []
+    for number in range(start, len(lines)):
+        text = lines[number]
+        if text.strip() and len(text) - len(text.lstrip()) < indent:
+            break
+        block.append((number + 1, text))
+    for candidate in _pointer_variants(pointer):
+        for i, (number, text) in enumerate(block):
+            found = _OP_PATH.match(text)
+            if not found or found.group(1) != candidate:
+                continue
+            # The operation's value line (before the next operation starts), else the path.
+            for later_number, later in block[i + 1 :]:
+                if _OP_START.match(later):
+                    break
+                if later.strip().startswith("value:"):
+                    return file, later_number
+            return file, number
+    return file, line
+
+
+def locate(subject: Subject, pointer: str) -> Location:
+    """Where a person edits the field at ``pointer`` of a rendered document.
+
+    When a patch set something below the field (an item appended to a list) and nothing
+    set the field itself, that patch is where the field changed.
+    """
+    origins = getattr(subject, "field_origins", None)
+    if isinstance(origins, Mapping) and pointer:
+        ancestors = [p for p in _pointer_variants(pointer) if not p.endswith("/-")]
+        if not any(p in origins for p in ancestors):
+            below = sorted(k for k in origins if k.startswith(pointer + "/"))
+            pointer = below[0] if below else pointer
+    file, line = subject.field_location(pointer)
+    return Location(*refine(file, line, pointer))
