@@ -1,0 +1,351 @@
+"""The promotion plan and the file edits that carry it out, computed in a scratch copy.
+
+Both tiers are rendered and compared with tier settings normalised away (Kyverno failure
+actions, validation actions, Gatekeeper enforcement actions, Namespace PSA labels): what is
+left is policy content. Each candidate item of the lower tier's overlay is taken out in
+turn and the tier rendered again; the policies whose content changes are the ones that
+item stages. Promotion then
+
+1. takes the chosen items out of the lower overlay,
+2. moves staged resource documents into the shared base (``policies/``),
+3. renders the lower tier again and edits the base documents until it renders exactly as
+   before (a staged patch's effect is written into the policy's base document; a staged
+   ``$patch: delete`` deletes the base document),
+
+so the lower tier keeps rendering the same bytes and the higher tier now renders the
+promoted content with its own tier settings. Nothing here touches the work tree.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gitopspol import yamlio
+from gitopspol.errors import ConfigError, GitopspolError
+from gitopspol.promote.documents import Documents, edit_document, split_documents
+from gitopspol.promote.model import Action, ItemKind, Plan, PolicyPlan, StagedItem
+from gitopspol.promote.staging import (
+    KUSTOMIZATION,
+    Edits,
+    candidates,
+    read_text,
+    remove_items,
+)
+
+if TYPE_CHECKING:
+    from gitopspol.diff import Change
+    from gitopspol.render import Resource
+    from gitopspol.repo import Repository
+
+#: The shared base every tier's overlay builds on.
+BASE_DIR = "policies"
+
+#: Base sub-folder for a new policy, by API group (the scaffold's layout).
+_FOLDERS = {
+    "kyverno.io": "kyverno",
+    "policies.kyverno.io": "kyverno",
+    "templates.gatekeeper.sh": "gatekeeper/templates",
+    "constraints.gatekeeper.sh": "gatekeeper/constraints",
+    "admissionregistration.k8s.io": "vap",
+}
+
+
+class Scratch:
+    """A private copy of the repository's files (without ``.git``) to render edits in."""
+
+    def __init__(self, root: Path, workdir: Path) -> None:
+        self.source = root
+        self.root = workdir / "repo"
+        shutil.copytree(root, self.root, ignore=shutil.ignore_patterns(".git"), symlinks=True)
+        self._applied: set[str] = set()
+
+    def set(self, edits: Mapping[str, str | None]) -> None:
+        """Make the copy the original files plus ``edits`` (earlier edits are undone)."""
+        for rel in self._applied - set(edits):
+            self._restore(rel)
+        for rel, text in edits.items():
+            target = self.root / rel
+            if text is None:
+                target.unlink(missing_ok=True)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+        self._applied = set(edits)
+
+    def _restore(self, rel: str) -> None:
+        original = self.source / rel
+        target = self.root / rel
+        if original.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(original, target)
+        else:
+            target.unlink(missing_ok=True)
+
+    def build(self, repo: Repository, tier: str) -> list[Resource]:
+        """The tier rendered from the copy."""
+        from gitopspol.render import Renderer
+
+        return Renderer().build(self.root / _overlay_rel(repo, tier))
+
+    def render(self, repo: Repository, tier: str) -> str:
+        """The tier rendered from the copy, as text (``kubectl kustomize`` output)."""
+        from gitopspol.render import Renderer
+
+        return Renderer().render(self.root / _overlay_rel(repo, tier))
+
+
+@contextmanager
+def scratch(root: Path) -> Iterator[Scratch]:
+    """A :class:`Scratch` copy of ``root``, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="gitopspol-promote-") as workdir:
+        yield Scratch(root, Path(workdir))
+
+
+def _overlay_rel(repo: Repository, tier: str) -> Path:
+    return repo.environment_dir(tier).relative_to(repo.root)
+
+
+def is_tier_setting(change: Change) -> bool:
+    """Whether a change is one tier settings make (not policy content)."""
+    from gitopspol.diff import Category
+
+    if change.category in (
+        Category.KYVERNO_ACTION,
+        Category.VALIDATION_ACTIONS,
+        Category.GATEKEEPER_ACTION,
+    ):
+        return True
+    return change.policy.startswith("Namespace/") and change.category is Category.POD_SECURITY
+
+
+def content_changes(lower: Sequence[Resource], higher: Sequence[Resource]) -> list[Change]:
+    """Differences of policy content from ``lower`` to ``higher``, tier settings normalised
+    away."""
+    from gitopspol.diff import compare
+
+    return [c for c in compare(lower, higher) if not is_tier_setting(c)]
+
+
+def policy_key(resource: Resource) -> str | None:
+    """The diff's ``Kind/name`` key of a policy resource (None for other resources)."""
+    from gitopspol.diff import policy_view
+
+    view = policy_view(resource)
+    return view.key if view is not None else None
+
+
+@dataclass(slots=True)
+class Planner:
+    """Computes the plan and the edits of one promotion in a scratch copy."""
+
+    repo: Repository
+    from_tier: str
+    to_tier: str
+    work: Scratch
+    from_text: str = ""
+    from_before: list[Resource] = field(default_factory=list)
+    to_before: list[Resource] = field(default_factory=list)
+    effects: dict[StagedItem, set[str]] = field(default_factory=dict)
+    #: Errors the higher tier had before promotion (the validate gate's baseline).
+    errors_before: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def render_both(self) -> None:
+        """Render both tiers as they are (errors propagate: the render gate)."""
+        self.from_before = self.work.build(self.repo, self.from_tier)
+        self.from_text = self.work.render(self.repo, self.from_tier)
+        self.to_before = self.work.build(self.repo, self.to_tier)
+
+    def plan(self, names: Sequence[str] = ()) -> Plan:
+        """The per-policy plan; ``names`` select policies (default: every staged one)."""
+        root = self.work.root
+        overlay = root / _overlay_rel(self.repo, self.from_tier)
+        for item in candidates(root, overlay):
+            self.work.set(remove_items(root, [item]))
+            try:
+                without = self.work.build(self.repo, self.from_tier)
+            except GitopspolError:
+                continue  # an item others depend on (a patch's resource): not a change alone
+            finally:
+                self.work.set({})
+            affected = {c.policy for c in content_changes(without, self.from_before)}
+            if affected:
+                self.effects[item] = affected
+        grouped: dict[str, list[Change]] = {}
+        for change in content_changes(self.to_before, self.from_before):
+            grouped.setdefault(change.policy, []).append(change)
+        from_keys = {policy_key(r) for r in self.from_before}
+        to_keys = {policy_key(r) for r in self.to_before}
+        policies = []
+        for key, changes in grouped.items():
+            if key in from_keys and key not in to_keys:
+                action = Action.ADD
+            elif key in to_keys and key not in from_keys:
+                action = Action.REMOVE
+            else:
+                action = Action.CHANGE
+            items = tuple(i for i, keys in self.effects.items() if key in keys)
+            policies.append(PolicyPlan(key, action, tuple(changes), items))
+        selected = self._select(policies, names)
+        return Plan(self.from_tier, self.to_tier, tuple(policies), selected)
+
+    def _select(self, policies: list[PolicyPlan], names: Sequence[str]) -> tuple[str, ...]:
+        staged = [p for p in policies if p.staged]
+        if not names:
+            chosen = [p.key for p in staged]
+        else:
+            chosen = []
+            for name in names:
+                found = [p.key for p in staged if name in (p.key, p.name)]
+                known = ", ".join(p.key for p in staged) or "none"
+                if not found:
+                    raise ConfigError(
+                        f"no staged change of a policy {name!r} in {self.from_tier} "
+                        f"(staged: {known})",
+                        self.repo.environment_dir(self.from_tier) / KUSTOMIZATION,
+                    )
+                if len(found) > 1:
+                    raise ConfigError(
+                        f"policy name {name!r} is ambiguous: use one of {', '.join(found)}",
+                        self.repo.environment_dir(self.from_tier) / KUSTOMIZATION,
+                    )
+                chosen.extend(k for k in found if k not in chosen)
+        in_plan = {p.key for p in policies}
+        for policy in staged:
+            if policy.key not in chosen:
+                continue
+            for item in policy.items:
+                others = sorted((self.effects[item] & in_plan) - set(chosen))
+                if others:
+                    raise ConfigError(
+                        f"{item.describe()} also changes {', '.join(others)}: "
+                        f"promote {'them' if len(others) > 1 else 'it'} together "
+                        f"(--policy {' --policy '.join(others)})",
+                        item.kustomization,
+                        item.line,
+                    )
+        return tuple(chosen)
+
+    def edits(self, plan: Plan) -> Edits:
+        """The new contents of every file the promotion changes (None: deleted)."""
+        root = self.work.root
+        items = plan.items()
+        edits = remove_items(root, items)
+        for rel, chosen in _by_file(items).items():
+            self._move_to_base(rel, chosen, edits)
+        self.work.set(edits)
+        after = {_resource_id(r): r for r in self.work.build(self.repo, self.from_tier)}
+        before = {_resource_id(r): r for r in self.from_before}
+        files: dict[str, dict[int, Any]] = {}  # base file -> {doc index: new data or None}
+        for rid, resource in after.items():
+            key = policy_key(resource)
+            if key not in plan.selected:
+                continue
+            wanted = before.get(rid)
+            if wanted is not None and wanted.data == resource.data:
+                continue
+            rel = self._base_file(resource)
+            files.setdefault(rel, {})[resource.origin.doc_index] = (
+                None if wanted is None else (resource.data, wanted.data)
+            )
+        for rel, changes in files.items():
+            self._edit_base_file(rel, changes, edits)
+        self.work.set(edits)
+        return edits
+
+    def _base_file(self, resource: Resource) -> str:
+        path = Path(resource.origin.file).resolve()
+        base = (self.work.root / BASE_DIR).resolve()
+        if base not in path.parents:
+            raise ConfigError(
+                f"{policy_key(resource)} comes from outside {BASE_DIR}/: promotion edits "
+                "only the shared base",
+                path,
+            )
+        return path.relative_to(self.work.root.resolve()).as_posix()
+
+    def _edit_base_file(self, rel: str, changes: Mapping[int, Any], edits: Edits) -> None:
+        path = self.work.root / rel
+        text = read_text(self.work.root, rel, edits)
+        docs = split_documents(text, path)
+        keep = set(range(len(docs.chunks)))
+        for index, change in changes.items():
+            if change is None:
+                keep.discard(index)
+            else:
+                old, new = change
+                docs = docs.replace(index, edit_document(docs.chunks[index], old, new, path))
+        if any(_has_content(docs, i) for i in keep):
+            edits[rel] = docs.text(keep)
+        else:
+            edits[rel] = None
+            self._unlist(rel, edits)
+
+    def _move_to_base(self, rel: str, chosen: Sequence[StagedItem], edits: Edits) -> None:
+        """Put the chosen documents of a staged resource file into a new base file."""
+        root = self.work.root
+        text = yamlio.read_text(root / rel)
+        docs = split_documents(text, root / rel)
+        indexes = {i.doc_index for i in chosen}
+        first = yamlio.load_all(docs.chunks[min(indexes)], root / rel)
+        doc = next((d for d in first if isinstance(d, dict)), {})
+        group = str(doc.get("apiVersion", "")).rpartition("/")[0]
+        folder = "psa" if doc.get("kind") == "Namespace" else _FOLDERS.get(group, "")
+        target = "/".join(p for p in (BASE_DIR, folder, Path(rel).name) if p)
+        if (root / target).exists() or edits.get(target) is not None:
+            raise ConfigError(
+                f"cannot move the staged policy to {target}: that file exists", root / rel
+            )
+        edits[target] = docs.text(indexes)
+        base_kust = f"{BASE_DIR}/{KUSTOMIZATION}"
+        data = yamlio.rt_load(read_text(root, base_kust, edits), root / base_kust)
+        if data.get("resources") is None:
+            data["resources"] = []
+        data["resources"].append(target[len(BASE_DIR) + 1 :])
+        edits[base_kust] = yamlio.rt_dump(data)
+
+    def _unlist(self, rel: str, edits: Edits) -> None:
+        """Remove a deleted base file from the kustomization under ``policies/`` listing it."""
+        root = self.work.root
+        path = (root / rel).resolve()
+        folder = path.parent
+        while True:
+            kust = folder / KUSTOMIZATION
+            if kust.is_file():
+                kust_rel = kust.relative_to(root.resolve()).as_posix()
+                data = yamlio.rt_load(read_text(root, kust_rel, edits), kust)
+                entries = data.get("resources") or []
+                for index, entry in enumerate(entries):
+                    if isinstance(entry, str) and (folder / entry).resolve() == path:
+                        del entries[index]
+                        edits[kust_rel] = yamlio.rt_dump(data)
+                        return
+            if folder == (root / BASE_DIR).resolve() or folder == root.resolve():
+                break
+            folder = folder.parent
+        raise ConfigError(f"no kustomization under {BASE_DIR}/ lists this file", path)
+
+
+def _has_content(docs: Documents, index: int) -> bool:
+    return any(
+        line.strip() and not line.lstrip().startswith(("#", "---"))
+        for line in docs.chunks[index].splitlines()
+    )
+
+
+def _by_file(items: Sequence[StagedItem]) -> dict[str, list[StagedItem]]:
+    out: dict[str, list[StagedItem]] = {}
+    for item in items:
+        if item.kind is ItemKind.RESOURCE and item.file is not None:
+            out.setdefault(item.file, []).append(item)
+    return out
+
+
+def _resource_id(resource: Resource) -> tuple[str, str, str, str]:
+    group = str(resource.data.get("apiVersion", "")).rpartition("/")[0]
+    return group, resource.kind, resource.namespace, resource.name

@@ -1,0 +1,172 @@
+"""Changes staged in a lower tier's overlay, the plain Kustomize way.
+
+In ``environments/<tier>/kustomization.yaml`` a change is staged as
+
+* a **resource file** in the overlay folder listed in ``resources`` (a new policy; every
+  document of the file is an item of its own), or
+* a **patch** in ``patches`` (a changed rule or parameter; a ``$patch: delete`` patch
+  stages the removal of a policy).
+
+Which candidates really are staged changes is decided by rendering (see
+:mod:`gitopspol.promote.plan`): an item is staged when the tier renders some policy's
+content differently without it. The tier-settings patches the scaffold generates only
+change tier settings, so they are never staged items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from gitopspol import yamlio
+from gitopspol.errors import ConfigError
+from gitopspol.promote.documents import split_documents
+from gitopspol.promote.model import ItemKind, StagedItem
+
+KUSTOMIZATION = "kustomization.yaml"
+
+#: New or changed file contents by repository-relative path (None: the file is deleted).
+Edits = dict[str, "str | None"]
+
+
+def _rel(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def _line(node: Any, index: int) -> int:
+    try:
+        return int(node.lc.item(index)[0]) + 1
+    except (AttributeError, KeyError, IndexError, TypeError):
+        return 0
+
+
+def read_text(root: Path, rel: str, edits: Mapping[str, str | None] | None = None) -> str:
+    """The text of ``rel`` as ``edits`` leave it (else as it is on disk)."""
+    if edits is not None and rel in edits:
+        text = edits[rel]
+        if text is None:
+            raise ConfigError("file was removed by this promotion", root / rel)
+        return text
+    return yamlio.read_text(root / rel)
+
+
+def load_kustomization(root: Path, overlay: Path) -> tuple[str, Any]:
+    """``(relative path, round-trip data)`` of an overlay's kustomization file."""
+    path = overlay / KUSTOMIZATION
+    rel = _rel(path, root)
+    data = yamlio.rt_load(read_text(root, rel), path)
+    if not isinstance(data, dict):
+        raise ConfigError("a kustomization must be a mapping", path, 1)
+    return rel, data
+
+
+def candidates(root: Path, overlay: Path) -> list[StagedItem]:
+    """Every item of the overlay that could be a staged change, in file order."""
+    kust_rel, data = load_kustomization(root, overlay)
+    items: list[StagedItem] = []
+    resources = data.get("resources") or []
+    for index, entry in enumerate(resources):
+        if not isinstance(entry, str):
+            continue
+        path = (overlay / entry).resolve()
+        if not path.is_file() or overlay.resolve() not in path.parents:
+            continue  # the base, remote or other folders: not staged here
+        rel = _rel(path, root.resolve())
+        for doc_index, doc in enumerate(yamlio.load_all_file(path)):
+            if doc is not None:
+                item = StagedItem(
+                    ItemKind.RESOURCE, kust_rel, index, _line(resources, index), rel, doc_index
+                )
+                items.append(item)
+    patches = data.get("patches") or []
+    for index, entry in enumerate(patches):
+        if not isinstance(entry, dict):
+            continue
+        patch_file = None
+        if isinstance(entry.get("path"), str):
+            path = (overlay / entry["path"]).resolve()
+            if root.resolve() in path.parents:
+                patch_file = _rel(path, root.resolve())
+        line = _line(patches, index)
+        items.append(StagedItem(ItemKind.PATCH, kust_rel, index, line, patch_file))
+    return items
+
+
+def remove_items(root: Path, items: Iterable[StagedItem], edits: Edits | None = None) -> Edits:
+    """Edits that take ``items`` out of their overlay (on top of ``edits``).
+
+    Entries are removed from the kustomization with a round-trip edit; a resource file
+    loses the promoted documents (and is deleted when none is left); a patch file no
+    remaining entry uses is deleted.
+    """
+    out: Edits = dict(edits or {})
+    by_kust: dict[str, list[StagedItem]] = {}
+    for item in items:
+        by_kust.setdefault(item.kustomization, []).append(item)
+    for kust_rel, chosen in by_kust.items():
+        data = yamlio.rt_load(read_text(root, kust_rel, out), root / kust_rel)
+        resources = data.get("resources") or []
+        patches = data.get("patches") or []
+        drop_resources: set[int] = set()
+        files: dict[str, set[int]] = {}
+        for item in chosen:
+            if item.kind is ItemKind.RESOURCE and item.file is not None:
+                files.setdefault(item.file, set()).add(item.doc_index)
+        for rel, removed in files.items():
+            text = read_text(root, rel, out)
+            docs = split_documents(text, root / rel)
+            keep = {
+                i for i, chunk in enumerate(docs.chunks) if i not in removed
+            } - _empty_documents(text, rel, root)
+            if keep:
+                out[rel] = docs.text(keep)
+            else:
+                out[rel] = None
+                drop_resources |= {i.index for i in chosen if i.file == rel}
+        drop_patches = {i.index for i in chosen if i.kind is ItemKind.PATCH}
+        for index in sorted(drop_patches, reverse=True):
+            del patches[index]
+        for index in sorted(drop_resources, reverse=True):
+            del resources[index]
+        if "patches" in data and not patches:
+            del data["patches"]
+        out[kust_rel] = yamlio.rt_dump(data)
+        still_used = {
+            str((root / kust_rel).parent.joinpath(p["path"]).resolve())
+            for p in patches
+            if isinstance(p, dict) and isinstance(p.get("path"), str)
+        }
+        for item in chosen:
+            if (
+                item.kind is ItemKind.PATCH
+                and item.file is not None
+                and str((root / item.file).resolve()) not in still_used
+            ):
+                out[item.file] = None
+    return out
+
+
+def _empty_documents(text: str, rel: str, root: Path) -> set[int]:
+    """Indexes of empty documents (a file holding only those is deleted)."""
+    return {i for i, doc in enumerate(yamlio.load_all(text, root / rel)) if doc is None}
+
+
+def entry_lines(root: Path, item: StagedItem) -> range:
+    """1-based lines of the item's own text: its document in the resource file, or its
+    entry in the kustomization's ``patches``."""
+    if item.kind is ItemKind.RESOURCE and item.file is not None:
+        docs = split_documents(read_text(root, item.file), root / item.file)
+        ends = [*docs.lines[1:], 1 << 30]
+        return range(docs.lines[item.doc_index], ends[item.doc_index])
+    data = yamlio.rt_load(read_text(root, item.kustomization), root / item.kustomization)
+    patches = data.get("patches") or []
+    end = 1 << 30
+    if item.index + 1 < len(patches):
+        end = _line(patches, item.index + 1)
+    else:
+        keys = list(data)
+        position = keys.index("patches")
+        if position + 1 < len(keys):
+            end = int(data.lc.key(keys[position + 1])[0]) + 1
+    return range(item.line, end)
