@@ -84,16 +84,6 @@ def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, An
     return out
 
 
-def default_profile(tier: str, index: int, count: int) -> str:
-    """The built-in profile a new tier is based on: its own name if built in, else by position.
-
-    The most strict (last) tier gets ``prd``, every other one ``sbx``.
-    """
-    if tier in builtin_profiles():
-        return tier
-    return "prd" if index == count - 1 else "sbx"
-
-
 def load_repository(root: str | Path) -> Repository:
     """Load ``<root>/gitopspol.yaml`` into a :class:`Repository` (tiers resolved, ranked)."""
     base = Path(root)
