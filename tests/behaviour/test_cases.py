@@ -194,3 +194,17 @@ def test_duplicate_names_and_schema_is_draft_2020(tmp_path: Path) -> None:
     from jsonschema import Draft202012Validator
 
     Draft202012Validator.check_schema(CASE_SCHEMA)
+
+
+def test_published_schema_file_is_current() -> None:
+    """``gitopspol/behaviour/case.schema.json`` (for editors) is CASE_SCHEMA; ``make golden``."""
+    import json
+    import os
+
+    import gitopspol.behaviour
+
+    path = Path(gitopspol.behaviour.__file__).parent / "case.schema.json"
+    text = json.dumps(CASE_SCHEMA, indent=2) + "\n"
+    if os.environ.get("GITOPSPOL_REGEN_GOLDEN") == "1":
+        path.write_text(text, encoding="utf-8")
+    assert path.read_text(encoding="utf-8") == text, f"{path} is stale: run `make golden`"
