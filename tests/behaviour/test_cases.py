@@ -196,7 +196,7 @@ def test_duplicate_names_and_schema_is_draft_2020(tmp_path: Path) -> None:
     Draft202012Validator.check_schema(CASE_SCHEMA)
 
 
-def test_published_schema_file_is_current() -> None:
+def test_case_schema_file_golden() -> None:
     """``gitopspol/behaviour/case.schema.json`` (for editors) is CASE_SCHEMA; ``make golden``."""
     import json
     import os
