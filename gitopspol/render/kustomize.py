@@ -327,6 +327,8 @@ class Renderer:
         self._texts: dict[Path, str] = {}
         self._built: dict[tuple[Path, bool], Acc] = {}
         self._record = False  # record transformer annotations (top-level buildMetadata)
+        self._reals: dict[str, str] = {}
+        self._nonfinite = False  # a file mentions .inf or .nan: check values before output
         self.warnings: list[str] = []
         self.schema = smp.Schema()
 
@@ -367,7 +369,10 @@ class Renderer:
     def _documents(self, path: Path) -> list[tuple[int, Any]]:
         docs = self._docs.get(path)
         if docs is None:
-            loaded = _load_all(self._text(path), path)
+            text = self._text(path)
+            loaded = _load_all(text, path)
+            if not self._nonfinite and _NONFINITE_RE.search(text):
+                self._nonfinite = True
             docs = [(i, d) for i, d in enumerate(loaded) if d is not None]
             self._docs[path] = docs
         return docs
@@ -406,27 +411,37 @@ class Renderer:
 
     def _file(self, kust: _Kustomization, rel: Any, *where: str | int) -> Path:
         """Resolve a file named in a kustomization, enforcing the load restrictor."""
-        loc = kust.where(*where)
+
+        def refuse(message: str) -> RenderError:
+            return RenderError(message, *kust.where(*where))
+
         if not isinstance(rel, str) or not rel:
-            raise RenderError(f"expected a file path, got {rel!r}", *loc)
+            raise refuse(f"expected a file path, got {rel!r}")
         if _REMOTE_RE.search(rel):
-            raise RenderError(
-                f"remote resource {rel!r} refused: gitopspol never reaches the network", *loc
-            )
+            raise refuse(f"remote resource {rel!r} refused: gitopspol never reaches the network")
         if os.path.isabs(rel):
-            raise RenderError(
-                f"absolute path {rel!r} refused: files must be in or below {kust.dir}", *loc
-            )
+            raise refuse(f"absolute path {rel!r} refused: files must be in or below {kust.dir}")
         candidate = kust.dir / rel
         if not os.path.lexists(candidate):
-            raise RenderError(f"no such file or directory: {rel}", *loc)
-        real = Path(os.path.realpath(candidate))
-        root = Path(os.path.realpath(kust.dir))
+            raise refuse(f"no such file or directory: {rel}")
+        real = Path(self._realpath(str(candidate)))
+        root = Path(self._realpath(str(kust.dir)))
         if real != root and root not in real.parents:
-            raise RenderError(
-                f"security: file '{real}' is not in or below '{root}' (load restrictor)", *loc
-            )
+            raise refuse(f"security: file '{real}' is not in or below '{root}' (load restrictor)")
         return real
+
+    def _realpath(self, path: str) -> str:
+        """``os.path.realpath`` with the folders' answers cached (one lstat per file)."""
+        found = self._reals.get(path)
+        if found is None:
+            parent, name = os.path.split(path)
+            if parent in self._reals and name not in ("", ".", "..") and not os.path.islink(path):
+                found = os.path.join(self._reals[parent], name)
+            else:
+                found = os.path.realpath(path)
+            if os.path.isdir(found):
+                self._reals[path] = found
+        return found
 
     def _read_bytes(self, kust: _Kustomization, rel: Any, *where: str | int) -> tuple[Path, bytes]:
         path = self._file(kust, rel, *where)
@@ -815,6 +830,7 @@ class Renderer:
         try:
             # kustomize trims the inline patch text (strings.TrimSpace).
             loaded = [d for d in _load_all(inline.strip(), kust.path) if d is not None]
+            self._nonfinite = self._nonfinite or bool(_NONFINITE_RE.search(inline))
         except GitopspolError as exc:
             raise RenderError(f"invalid inline patch: {exc.message}", file, line) from None
         origins = [(doc, Origin(file, 0, (), (line or 0) + 1)) for doc in loaded]
@@ -867,6 +883,7 @@ class Renderer:
             docs = [(doc, Origin(str(path), i)) for i, doc in self._documents(path)]
         elif isinstance(entry, str):
             loaded = [d for d in _load_all(entry, kust.path) if d is not None]
+            self._nonfinite = self._nonfinite or bool(_NONFINITE_RE.search(entry))
             docs = [(d, Origin(loc[0], 0, (), loc[1] or 0)) for d in loaded]
         else:
             raise RenderError("invalid patchesStrategicMerge entry", *loc)
@@ -991,8 +1008,9 @@ class Renderer:
             if not isinstance(r.meta.get("annotations"), dict)
             or str(r.meta["annotations"].get(_LOCAL_CONFIG, "")).lower() != "true"
         ]
-        for res in kept:
-            _check_json(res)
+        if self._nonfinite:
+            for res in kept:
+                _check_json(res)
         meta_opts = kust.data.get("buildMetadata") or []
         sort = kust.data.get("sortOptions") or {}
         if sort.get("order") != "fifo":
@@ -1057,6 +1075,9 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
+
+
+_NONFINITE_RE = re.compile(r"\.(?:inf|nan)\b", re.IGNORECASE)
 
 
 def _check_json(res: Res) -> None:
