@@ -5,7 +5,7 @@ Public API::
     validate_repository(root, *, crds=(), changed_since=None, today=None, rules=None)
         -> ValidationResult
     render_repository(repo, renderer=None) -> RenderedRepository
-    rule_context(rendered, *, crds=None, today=None) -> RuleContext
+    rule_context(rendered, *, crds=None, today=None, behaviour=True) -> RuleContext
     changed_files(root, rev) -> set[Path]
 
 The base (``policies/``) and every tier are built by one
@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gitopspol import yamlio
+from gitopspol.behaviour.cases import CASES_DIR, load_cases
 from gitopspol.checks import RULES, Rule, RuleContext, resource_id, run_rules
 from gitopspol.errors import GitError, GitopspolError
 from gitopspol.findings import Finding
@@ -92,7 +93,7 @@ def _patches(repo: Repository) -> list[dict[str, Any]]:
     """Every targeted ``patches`` entry of each tier's kustomization, with its location."""
     out: list[dict[str, Any]] = []
     for tier in repo.tier_names:
-        path = repo.environment_dir(tier) / "kustomization.yaml"
+        path = repo.environment_dir(tier).absolute() / "kustomization.yaml"
         try:
             text = yamlio.read_text(path)
             data = yamlio.load(text, path)
@@ -129,7 +130,7 @@ def _waivers(repo: Repository) -> list[dict[str, Any]]:
             "rule": w.rule,
             "reason": w.reason,
             "expires": w.expires.isoformat(),
-            "file": str(repo.config_file),
+            "file": str(repo.config_file.absolute()),
             "line": w.line or 0,
         }
         for w in repo.waivers
@@ -145,6 +146,7 @@ def rule_context(
     *,
     crds: CrdRegistry | None = None,
     today: dt.date | None = None,
+    behaviour: bool = True,
 ) -> RuleContext:
     """The rule context of a rendered repository (settings as documented in
     :mod:`gitopspol.checks.repository`)."""
@@ -152,11 +154,17 @@ def rule_context(
     settings: dict[str, Any] = {
         "render_errors": {k: _error_data(v) for k, v in rendered.errors.items()},
         "patches": _patches(repo),
-        "overlays": {tier: str(repo.environment_dir(tier)) for tier in repo.tier_names},
+        "overlays": {t: str(repo.environment_dir(t).absolute()) for t in repo.tier_names},
         "profiles": {tier.name: tier.settings() for tier in repo.tiers},
         "waivers": _waivers(repo),
         "today": (today or dt.date.today()).isoformat(),
+        "behaviour": behaviour,
     }
+    try:
+        # Absolute paths: findings are reported relative to the repository root.
+        settings["cases"] = list(load_cases(repo.root.absolute(), repo.tier_names))
+    except GitopspolError as exc:
+        settings["case_error"] = _error_data(exc)
     if rendered.base is not None:
         settings["base"] = rendered.base
     if repo.namespaces:
@@ -198,6 +206,16 @@ def _source_files(resource: Any) -> set[Path]:
     return {Path(f).resolve() for f in files if f}
 
 
+def touched_resources(rendered: RenderedRepository, changed: set[Path]) -> set[str]:
+    """``Kind/name`` of every rendered resource whose source files are in ``changed``."""
+    touched: set[str] = set()
+    for docs in [*rendered.tiers.values(), rendered.base or []]:
+        for doc in docs:
+            if _source_files(doc) & changed:
+                touched.add(resource_id(doc.data))
+    return touched
+
+
 def limit_to_changes(
     findings: Iterable[Finding], rendered: RenderedRepository, changed: set[Path]
 ) -> list[Finding]:
@@ -206,17 +224,23 @@ def limit_to_changes(
     findings = list(findings)
     if rendered.repo.config_file.resolve() in changed:
         return findings
-    touched: set[str] = set()
-    for docs in [*rendered.tiers.values(), rendered.base or []]:
-        for doc in docs:
-            if _source_files(doc) & changed:
-                touched.add(resource_id(doc.data))
+    touched = touched_resources(rendered, changed)
     kept = []
     for finding in findings:
         located = finding.location is not None and Path(finding.location.file).resolve() in changed
         if finding.resource is None or finding.resource in touched or located:
             kept.append(finding)
     return kept
+
+
+def _behaviour_touched(rendered: RenderedRepository, changed: set[Path]) -> bool:
+    """Whether a change can alter a behaviour case's result: a case, a policy, the config."""
+    cases = (rendered.repo.root / CASES_DIR).resolve()
+    return (
+        rendered.repo.config_file.resolve() in changed
+        or any(path.is_relative_to(cases) for path in changed)
+        or bool(touched_resources(rendered, changed))
+    )
 
 
 def validate_repository(
@@ -243,7 +267,10 @@ def validate_repository(
     changed = changed_files(repo.root, changed_since) if changed_since else None
     rendered = render_repository(repo)
     chosen = tuple(rules) if rules is not None else RULES
-    findings = run_rules(rule_context(rendered, crds=registry, today=today), chosen)
+    # Behaviour cases are skipped when nothing a case depends on changed.
+    behaviour = changed is None or _behaviour_touched(rendered, changed)
+    ctx = rule_context(rendered, crds=registry, today=today, behaviour=behaviour)
+    findings = run_rules(ctx, chosen)
     if changed is not None:
         findings = limit_to_changes(findings, rendered, changed)
     summary = Summary(

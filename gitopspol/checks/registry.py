@@ -33,6 +33,9 @@ from gitopspol.checks.rules import (
     gp302_not_validated,
     gp303_constraint_parameters,
     gp304_constraint_template,
+    gp401_violation_weakened,
+    gp402_denial_lost,
+    gp403_unexpected_verdict,
 )
 from gitopspol.errors import ConfigError
 from gitopspol.findings import Finding
@@ -55,6 +58,9 @@ RULES: tuple[Rule, ...] = (
     gp205_allow_list_larger.RULE,
     gp206_pod_security_weaker.RULE,
     gp207_policy_missing.RULE,
+    gp401_violation_weakened.RULE,
+    gp402_denial_lost.RULE,
+    gp403_unexpected_verdict.RULE,
     gp301_schema_violation.RULE,
     gp302_not_validated.RULE,
     gp303_constraint_parameters.RULE,

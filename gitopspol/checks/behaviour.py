@@ -1,0 +1,93 @@
+"""Behaviour cases as rules (GP4xx): run every case in every tier once per rule context.
+
+The cases come from ``RuleContext.settings['cases']``: loaded
+:class:`~gitopspol.behaviour.cases.BehaviourCase` objects, or plain case documents (the
+documented examples); ``settings['case_error']`` (``{message, file, line}``) when they do not
+load. ``settings['behaviour'] = False`` skips them (``--changed-since``
+when no policy, overlay or case changed). The findings are the behaviour engineer's
+:func:`~gitopspol.behaviour.strictness.behavioural_strictness` (GP401, GP402) and
+:func:`~gitopspol.behaviour.strictness.expectation_findings` (GP403); a tier whose policies
+cannot be prepared for evaluation is a GP403 finding too. A waiver of a policy in a tier
+also accepts the GP401 findings about that policy there.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from gitopspol.checks.base import RuleContext
+from gitopspol.errors import GitopspolError
+from gitopspol.findings import Finding, Location, Severity
+
+EXAMPLE_FILE = "tests/example-case.yaml"
+
+
+def _cases(ctx: RuleContext) -> list[Any]:
+    from gitopspol.behaviour.cases import BehaviourCase, parse_case
+
+    found = ctx.settings.get("cases")
+    if not isinstance(found, list | tuple):
+        return []
+    return [
+        case if isinstance(case, BehaviourCase) else parse_case(case, EXAMPLE_FILE)
+        for case in found
+        if isinstance(case, BehaviourCase | dict)
+    ]
+
+
+def _compute(ctx: RuleContext) -> list[Finding]:
+    from gitopspol.behaviour.run import run_cases
+    from gitopspol.behaviour.strictness import behavioural_strictness, expectation_findings
+    from gitopspol.behaviour.tier import prepare_tier
+
+    if ctx.settings.get("behaviour") is False:
+        return []
+    error = ctx.settings.get("case_error")
+    if isinstance(error, dict):
+        where = Location(str(error.get("file") or ""), int(error.get("line") or 0))
+        message = f"invalid behaviour case: {error.get('message')}"
+        return [Finding("GP403", Severity.ERROR, message, where)]
+    try:
+        cases = _cases(ctx)
+    except GitopspolError as exc:
+        where = Location(exc.file or "", exc.line or 0)
+        return [Finding("GP403", Severity.ERROR, f"invalid behaviour case: {exc.message}", where)]
+    if not cases:
+        return []
+    prepared = {}
+    problems: list[Finding] = []
+    for tier, docs in ctx.tiers.items():
+        try:
+            prepared[tier] = prepare_tier(docs, tier)
+        except GitopspolError as exc:
+            message = f"behaviour cases cannot run in tier {tier}: {exc.message}"
+            at = Location(exc.file, exc.line or 0) if exc.file else None
+            problems.append(Finding("GP403", Severity.ERROR, message, at, tier))
+    if problems:
+        return problems
+    try:
+        matrix = run_cases(cases, prepared)
+    except GitopspolError as exc:  # e.g. constraint parameters its template refuses (GP303)
+        at = Location(exc.file, exc.line or 0) if exc.file else None
+        message = f"behaviour cases cannot run: {exc.message}"
+        return [Finding("GP403", Severity.ERROR, message, at)]
+    return behavioural_strictness(matrix) + expectation_findings(matrix)
+
+
+# GP401 messages name the policy as "<engine> policy <name>" (gitopspol.behaviour.strictness).
+_POLICY = re.compile(r" policy (\S+)")
+
+
+def _waived(ctx: RuleContext, finding: Finding) -> bool:
+    """A GP401 finding about a policy a valid waiver accepts in that tier."""
+    from gitopspol.checks.repository import waived
+
+    found = _POLICY.search(finding.message) if finding.rule_id == "GP401" else None
+    return found is not None and waived(ctx, found.group(1), finding.tier or "")
+
+
+def behaviour_findings(ctx: RuleContext, rule_id: str) -> list[Finding]:
+    """The behaviour findings of one GP4xx rule (cases run once per context)."""
+    findings: list[Finding] = ctx.cached("behaviour", lambda: _compute(ctx))
+    return [f for f in findings if f.rule_id == rule_id and not _waived(ctx, f)]
