@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gitopspol.errors import ConfigError, GitopspolError
+from gitopspol.errors import ConfigError, GitError, GitopspolError
 from gitopspol.findings import Finding, Severity
 from gitopspol.promote import gitrepo
 from gitopspol.promote.model import Gate, ItemKind, Plan, Promotion
@@ -78,7 +78,14 @@ def promote(
         files = tuple(sorted(edits))
         if dry_run or not all(g.ok for g in gates):
             return Promotion(plan, tuple(gates), files)
-    originals = gitrepo.write_files(repo.root, edits)
+    try:
+        originals = gitrepo.write_files(repo.root, edits)
+    except OSError as exc:
+        raise GitError(
+            f"cannot write {exc.filename or 'a file'}: {exc.strerror or exc}; "
+            "every file was restored, nothing was promoted",
+            repo.root,
+        ) from None
     sha = None
     if git_repo is not None and branch_name is not None:
         try:
@@ -89,8 +96,15 @@ def promote(
                 branch_name,
                 commit_message(plan, gitrepo.source_commit(git_repo), message),
             )
-        except BaseException:
+        except BaseException as exc:
             gitrepo.restore_files(repo.root, originals)
+            if isinstance(exc, Exception) and not isinstance(exc, GitopspolError):
+                detail = str(exc).strip().splitlines()
+                raise GitError(
+                    f"cannot commit the promotion ({detail[-1] if detail else type(exc).__name__}); "
+                    "files, index and branches were restored, nothing was promoted",
+                    repo.root,
+                ) from None
             raise
     return Promotion(plan, tuple(gates), files, True, branch_name, sha)
 
