@@ -8,6 +8,7 @@ slash, ``name[]`` marks a list), and lists on the way are walked element by elem
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -34,9 +35,14 @@ class FieldSpec:
         )
 
     @property
-    def segments(self) -> list[str]:
-        """The path split on unescaped slashes."""
-        return split_path(self.path)
+    def segments(self) -> tuple[str, ...]:
+        """The path split on unescaped slashes (cached)."""
+        return _split_path(self.path)
+
+
+@functools.lru_cache(maxsize=4096)
+def _split_path(path: str) -> tuple[str, ...]:
+    return tuple(split_path(path))
 
 
 def split_path(path: str) -> list[str]:
@@ -506,7 +512,7 @@ PREFIX_SKIP: frozenset[tuple[str, str]] = frozenset(
 
 def apply_spec(
     node: Any,
-    segments: list[str],
+    segments: tuple[str, ...] | list[str],
     create: Callable[[], Any] | None,
     setter: Callable[[dict[str, Any] | list[Any], str | int, Any], None],
 ) -> None:
