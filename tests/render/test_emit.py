@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import pytest
@@ -439,3 +440,46 @@ def test_fast_writers_match_the_reference_port(text: str, column: int, indent: i
     elif style != emit._REPARSE:
         fast = emit._scalar(text, style, column, indent)
         assert fast == emit._write_slow(style, text, column, indent, True)
+
+
+# --- speed -------------------------------------------------------------------------------------
+
+
+def _policies(count: int) -> list[dict[str, Any]]:
+    """Kyverno and Gatekeeper policies with unique messages and Rego, about 2 KB each."""
+    words = ["the", "image", "must", "come", "from", "an", "approved", "registry", "and", "not"]
+    docs: list[dict[str, Any]] = []
+    for i in range(count):
+        message = " ".join(words[(i + n) % len(words)] for n in range(30)) + f" ({i})"
+        rule = {"name": f"rule-{i}", "validate": {"message": message, "pattern": {"x": "?*"}}}
+        docs.append(
+            {
+                "apiVersion": "kyverno.io/v1",
+                "kind": "ClusterPolicy",
+                "metadata": {
+                    "name": f"p{i}",
+                    "annotations": {"policies.kyverno.io/title": message},
+                },
+                "spec": {"background": True, "rules": [rule, rule, rule]},
+            }
+        )
+        rego = "".join(f'violation[{{"msg": m}}] {{\n  m := "{i}-{k}"\n}}\n' for k in range(12))
+        docs.append(
+            {
+                "apiVersion": "templates.gatekeeper.sh/v1",
+                "kind": "ConstraintTemplate",
+                "metadata": {"name": f"t{i}"},
+                "spec": {"targets": [{"target": "admission.k8s.gatekeeper.sh", "rego": rego}]},
+            }
+        )
+    return docs
+
+
+def test_three_megabytes_of_policies_in_well_under_a_second() -> None:
+    documents = _policies(1600)
+    start = time.perf_counter()
+    text = dump_documents(documents)
+    elapsed = time.perf_counter() - start
+    assert len(text.encode()) > 3_000_000
+    # Typically 0.2 s; the bound leaves room for a loaded CI machine.
+    assert elapsed < 2.0, f"{elapsed:.2f} s"
