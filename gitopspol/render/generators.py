@@ -28,7 +28,7 @@ def content_hash(data: dict[str, Any]) -> str:
         encoded: dict[str, Any] = {
             "kind": "ConfigMap",
             "name": name,
-            "data": data.get("data") or {},
+            "data": data.get("data") or "",  # an empty map hashes as "" (observed)
         }
         if data.get("binaryData"):
             encoded["binaryData"] = data["binaryData"]
@@ -127,7 +127,7 @@ def generate(
     obj: dict[str, Any] = {"apiVersion": "v1", "kind": kind, "metadata": meta}
     if kind == "Secret":
         obj["type"] = spec.get("type") or "Opaque"
-    if data or not binary:
+    if data or kind == "Secret":  # an empty generated Secret keeps data: {} (observed)
         obj["data"] = data
     if binary:
         obj["binaryData"] = binary

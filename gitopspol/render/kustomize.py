@@ -548,7 +548,7 @@ class Renderer:
             items = [doc]
             if (
                 isinstance(doc, dict)
-                and doc.get("kind") == "List"
+                and str(doc.get("kind", "")).endswith("List")
                 and isinstance(doc.get("items"), list)
             ):
                 items = doc["items"]
