@@ -109,12 +109,12 @@ def _patches(repo: Repository) -> list[dict[str, Any]]:
                     patch_text = yamlio.read_text(path.parent / entry["path"])
                 except GitopspolError:
                     continue
-            where = yamlio.locate(text, 0, ["patches", index])
             out.append(
                 {
                     "tier": tier,
                     "file": str(path),
-                    "line": where[0] if where else 0,
+                    # The line is located only for a patch that is reported (GP103).
+                    "path": ["patches", index],
                     "target": entry["target"],
                     "deletes": "$patch: delete" in patch_text.replace('"', "").replace("'", ""),
                 }

@@ -8,8 +8,9 @@ examples can state it in YAML), all optional:
 ``render_errors``
     ``{tier: {message, file, line}}`` for tiers that did not render.
 ``patches``
-    ``[{tier, file, line, target, deletes}]``: every targeted patch of each tier's
-    kustomization (``deletes``: the patch is a ``$patch: delete``).
+    ``[{tier, file, line or path, target, deletes}]``: every targeted patch of each tier's
+    kustomization (``path``: its key path in the file, located only when reported;
+    ``deletes``: the patch is a ``$patch: delete``).
 ``overlays``
     ``{tier: folder}``: each tier's overlay folder (where a deleted policy is looked for).
 ``profiles``

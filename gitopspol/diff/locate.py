@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -30,6 +32,13 @@ def _pointer_variants(pointer: str) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=64)
+def _lines(file: str, mtime_ns: int, size: int) -> tuple[str, ...]:
+    """The lines of a file, cached while it is unchanged (keyed by mtime and size)."""
+    del mtime_ns, size
+    return tuple(yamlio.read_text(file).splitlines())
+
+
 def refine(file: str, line: int, pointer: str) -> tuple[str, int]:
     """The exact line of an inline JSON 6902 operation that set ``pointer``.
 
@@ -40,7 +49,8 @@ def refine(file: str, line: int, pointer: str) -> tuple[str, int]:
     if not line or not pointer:
         return file, line
     try:
-        lines = yamlio.read_text(file).splitlines()
+        stat = os.stat(file)
+        lines = _lines(file, stat.st_mtime_ns, stat.st_size)
     except Exception:  # the file vanished since the build: keep what we have
         return file, line
     start = line - 1

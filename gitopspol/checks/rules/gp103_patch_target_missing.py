@@ -58,7 +58,9 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from gitopspol import yamlio
 from gitopspol.checks.base import Rule, RuleContext, Scope
+from gitopspol.errors import GitopspolError
 from gitopspol.findings import Finding, Location, Severity
 
 _REQUIREMENT = re.compile(
@@ -163,6 +165,37 @@ def _unknown_kind(ctx: RuleContext, tier: str, target: Mapping[str, Any]) -> boo
     return not any(_full(kind, known) for known in _known_kinds(ctx, tier) if known != "*")
 
 
+def _candidates(ctx: RuleContext, tier: str, target: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The documents a target can select: those of its kind when the kind is a literal."""
+    by_kind: dict[str, list[Mapping[str, Any]]] = ctx.cached(
+        f"kinds:{tier}", lambda: _by_kind(ctx, tier)
+    )
+    kind = str(target.get("kind") or "")
+    if kind and re.escape(kind) == kind:
+        return by_kind.get(kind, [])
+    return [data for docs in by_kind.values() for data in docs]
+
+
+def _by_kind(ctx: RuleContext, tier: str) -> dict[str, list[Mapping[str, Any]]]:
+    out: dict[str, list[Mapping[str, Any]]] = {}
+    for doc in ctx.tiers.get(tier, ()):
+        out.setdefault(str(doc.data.get("kind") or ""), []).append(doc.data)
+    return out
+
+
+def _location(patch: Mapping[str, Any]) -> Location:
+    """The patch's ``line``, else the line of its ``path`` (list of keys) in its file."""
+    file = str(patch.get("file", ""))
+    line = int(patch.get("line") or 0)
+    if not line and isinstance(patch.get("path"), list):
+        try:
+            found = yamlio.locate(yamlio.read_text(file), 0, patch["path"])
+        except GitopspolError:
+            found = None
+        line = found[0] if found else 0
+    return Location(file, line)
+
+
 def check(ctx: RuleContext) -> Iterator[Finding]:
     """Yield a finding per targeted patch that selects nothing in its tier."""
     patches = ctx.settings.get("patches")
@@ -174,12 +207,12 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
         tier, target = str(patch.get("tier")), patch.get("target")
         if tier not in ctx.tiers or not isinstance(target, Mapping):
             continue
-        if any(target_matches(target, doc.data) for doc in ctx.tiers[tier]):
+        if any(target_matches(target, data) for data in _candidates(ctx, tier, target)):
             continue
         if not any(target.get(key) for key in _NAMING) and not _unknown_kind(ctx, tier, target):
             continue  # tier settings for a kind the repository has no object of yet
         message = f"patch target {_describe(target)} selects no resource in {tier}"
-        location = Location(str(patch.get("file", "")), int(patch.get("line") or 0))
+        location = _location(patch)
         yield Finding(RULE.id, RULE.severity, message, location, tier)
 
 

@@ -57,14 +57,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from gitopspol.checks.base import Rule, RuleContext, Scope, Subject, for_each_document
+from gitopspol.checks.schema import schema_problems
 from gitopspol.findings import Finding, Severity
-from gitopspol.schema import ProblemStatus, validate_manifest
+from gitopspol.schema import ProblemStatus
 from gitopspol.schema.validate import PARAMETER_SCHEMA_PREFIX
 
 
 def check(doc: Subject, tier: str, ctx: RuleContext) -> Iterator[Finding]:
     """Yield one finding per schema violation of ``doc``."""
-    for problem in validate_manifest(doc.data, crds=ctx.crds):
+    for problem in schema_problems(ctx, doc):
         # Kinds without a schema are GP302; constraint parameters are GP303.
         if problem.status is ProblemStatus.NOT_VALIDATED:
             continue

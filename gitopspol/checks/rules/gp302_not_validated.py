@@ -28,13 +28,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from gitopspol.checks.base import Rule, RuleContext, Scope, Subject, for_each_document
+from gitopspol.checks.schema import schema_problems
 from gitopspol.findings import Finding, Severity
-from gitopspol.schema import ProblemStatus, validate_manifest
+from gitopspol.schema import ProblemStatus
 
 
 def check(doc: Subject, tier: str, ctx: RuleContext) -> Iterator[Finding]:
     """Yield a finding when no schema covers ``doc``'s kind."""
-    for problem in validate_manifest(doc.data, crds=ctx.crds):
+    for problem in schema_problems(ctx, doc):
         if problem.status is ProblemStatus.NOT_VALIDATED:
             yield RULE.finding(problem.message, doc=doc, tier=tier, path=("kind",))
 
