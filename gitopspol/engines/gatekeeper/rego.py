@@ -11,9 +11,19 @@ turned ``False`` into ``0`` when converting dicts.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import faulthandler
+import itertools
 import json
+import os
 import re
+import select
+import signal
 import threading
+import time
+import warnings
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +36,13 @@ ENGINE = "regorus (gordon-to-regorus 0.13.0)"
 #: Deepest bracket nesting accepted in a Rego module. regorus parses nested brackets in time
 #: exponential in the depth (16 levels take seconds); gatekeeper-library needs 6.
 MAX_NESTING = 12
+
+#: Wall-clock limit for one evaluation. Rego has no loops, but nested iteration over
+#: ``numbers.range`` or large comprehensions can run for hours, and regorus (this build) has no
+#: execution limit of its own: ``dir(regorus.Engine)`` offers no timer or instruction budget.
+TIME_LIMIT_SECONDS = 10.0
+#: Memory one evaluation may add to the process (address space above what it already uses).
+MEMORY_LIMIT_BYTES = 1 << 30
 
 _LOCATION_RE = re.compile(r"-->\s*(?P<file>[^:\s]+):(?P<line>\d+):(?P<col>\d+)")
 _ERROR_RE = re.compile(r"^error:\s*(?P<msg>.*)$", re.MULTILINE)
@@ -64,16 +81,18 @@ def _engine_failure(exc: BaseException) -> bool:
 class RegoProgram:
     """A compiled set of Rego modules whose ``violation`` rule is evaluated per input.
 
-    The engine holds the input between ``set_input_json`` and the evaluation, so calls are
-    serialised with a lock: one program can be shared between threads.
+    Evaluations run in the worker process (:class:`_Worker`), bounded in time and memory.
+    Programs are numbered so that the worker knows which ones it holds: those compiled
+    before it was forked.
     """
 
-    __slots__ = ("_engine", "_lock", "_rule")
+    __slots__ = ("__weakref__", "_engine", "_rule", "_serial")
 
     def __init__(self, engine: Any, rule: str) -> None:
         self._engine = engine
         self._rule = rule
-        self._lock = threading.Lock()
+        self._serial = next(_SERIALS)
+        _PROGRAMS[self._serial] = self
 
     @property
     def rule(self) -> str:
@@ -84,30 +103,183 @@ class RegoProgram:
         """Evaluate the rule with ``input_json`` (and ``data`` merged under ``data.``).
 
         Returns the rule's set members (an undefined rule is the empty set). Raises
-        :class:`PolicyError` with the engine's one-line message on an evaluation error.
+        :class:`PolicyError` with the engine's one-line message on an evaluation error, or
+        when the evaluation exceeds :data:`TIME_LIMIT_SECONDS` or :data:`MEMORY_LIMIT_BYTES`.
         """
-        try:
-            if data:
-                with self._lock:
-                    engine = self._engine.clone()
-                engine.add_data_json(json.dumps(data))
-                engine.set_input_json(input_json)
-                text = engine.eval_rule_as_json(self._rule)
-            else:
-                with self._lock:
-                    self._engine.set_input_json(input_json)
-                    text = self._engine.eval_rule_as_json(self._rule)
-            value = json.loads(text)
-        except BaseException as exc:
-            if not _engine_failure(exc):
-                raise
-            failure = parse_failure(exc)
-            raise PolicyError(failure.message, failure.module, failure.line) from None
+        request = (self._serial, input_json, json.dumps(data) if data else None)
+        if hasattr(os, "fork"):
+            status, text = _WORKER.call(self._serial, request)
+        else:  # pragma: no cover - no fork (Windows): in process, without limits
+            with _WORKER.lock:
+                status, text = _serve(request)
+        if status != "ok":
+            failure = parse_failure(RuntimeError(text))
+            raise PolicyError(failure.message, failure.module, failure.line)
+        value = json.loads(text)
         if value is None:
             return []
         if not isinstance(value, list):
             raise PolicyError(f"{self._rule} is not a set (got {type(value).__name__})")
         return value
+
+    def _evaluate(self, input_json: str, data_json: str | None) -> str:
+        """One evaluation in this process (the worker). Data goes to a copy of the engine."""
+        engine = self._engine
+        if data_json is not None:
+            engine = engine.clone()
+            engine.add_data_json(data_json)
+        engine.set_input_json(input_json)
+        return str(engine.eval_rule_as_json(self._rule))
+
+
+_SERIALS = itertools.count()
+_PROGRAMS: weakref.WeakValueDictionary[int, RegoProgram] = weakref.WeakValueDictionary()
+
+#: A request to the worker: program serial, input JSON, data JSON (or None).
+_Request = tuple[int, str, str | None]
+
+
+def _serve(request: _Request) -> tuple[str, str]:
+    """``("ok", result JSON)`` or ``("error", engine message)`` for one request."""
+    serial, input_json, data_json = request
+    try:
+        return "ok", _PROGRAMS[serial]._evaluate(input_json, data_json)
+    except BaseException as exc:
+        if not _engine_failure(exc):
+            raise
+        return "error", str(exc)
+
+
+class _Worker:
+    """One child process that evaluates Rego for this process, bounded in time and memory.
+
+    A thread cannot stop a native call that never returns (regorus holds the GIL), so
+    evaluations run in a forked child, killed at the deadline and forked again for the next
+    request. The child shares the parent's pages, compiled programs included; a program
+    compiled after the fork makes the next request fork a new child (a few milliseconds,
+    once per template rather than per evaluation). The child also contains engine crashes
+    (stack overflow, allocation failure). It exits when this process closes its pipe.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self._pid = 0
+        self._knows_below = 0  # programs with a smaller serial existed at the fork
+        self._to_child = -1
+        self._from_child = -1
+
+    def call(self, serial: int, request: _Request) -> tuple[str, str]:
+        """Send ``request`` to the worker and wait for its reply, at most the time limit."""
+        with self.lock:
+            if self._pid == 0 or serial >= self._knows_below:
+                self._restart()
+            try:
+                _send(self._to_child, json.dumps(request).encode("utf-8"))
+                reply = _receive(self._from_child, time.monotonic() + TIME_LIMIT_SECONDS)
+            except OSError:  # the child died before reading: a crash
+                reply = b""
+            if reply is None:
+                self.stop()
+                return "error", f"evaluation stopped after {TIME_LIMIT_SECONDS:g} s (time limit)"
+            if not reply:
+                self.stop()
+                return "error", (
+                    "evaluation stopped: the engine crashed or exceeded the "
+                    f"{MEMORY_LIMIT_BYTES >> 20} MiB memory limit"
+                )
+            status, text = json.loads(reply)
+            return str(status), str(text)
+
+    def stop(self) -> None:
+        """Kill the child (if any) and close its pipes."""
+        if self._pid:
+            for fd in (self._to_child, self._from_child):
+                os.close(fd)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGKILL)
+            os.waitpid(self._pid, 0)
+            self._pid = 0
+
+    def _restart(self) -> None:
+        self.stop()
+        request_read, request_write = os.pipe()
+        reply_read, reply_write = os.pipe()
+        self._knows_below = next(_SERIALS)
+        with warnings.catch_warnings():
+            # Python 3.12 warns about fork in a process with threads; the child only runs
+            # the engine on its private copy and leaves with os._exit.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
+            os.close(request_write)
+            os.close(reply_read)
+            _child(request_read, reply_write)
+        os.close(request_read)
+        os.close(reply_write)
+        self._pid, self._to_child, self._from_child = pid, request_write, reply_read
+
+
+def _child(requests: int, replies: int) -> None:  # pragma: no cover - runs in the child
+    """The worker's loop: serve requests until the parent closes the pipe, then exit."""
+    code = 1
+    try:
+        # The engine's own report of a crash (a Rust backtrace, or Python's faulthandler
+        # when the host enabled it) is not for the user: the parent reports the crash.
+        faulthandler.disable()
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+        _limit_memory()
+        while (raw := _receive(requests, None)) is not None and raw:
+            _send(replies, json.dumps(_serve(json.loads(raw))).encode("utf-8"))
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _send(fd: int, payload: bytes) -> None:
+    """Write one length-prefixed message."""
+    view = memoryview(len(payload).to_bytes(8, "big") + payload)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _receive(fd: int, deadline: float | None) -> bytes | None:
+    """Read one length-prefixed message; ``b""`` when the writer is gone, None at the deadline."""
+    head = _read_exactly(fd, 8, deadline)
+    if not head:
+        return head
+    return _read_exactly(fd, int.from_bytes(head, "big"), deadline)
+
+
+def _read_exactly(fd: int, size: int, deadline: float | None) -> bytes | None:
+    chunks: list[bytes] = []
+    while size:
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+                return None
+        chunk = os.read(fd, min(size, 1 << 20))
+        if not chunk:
+            return b""
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _limit_memory() -> None:  # pragma: no cover - runs in the child
+    """Cap the child's address space at what it maps now plus :data:`MEMORY_LIMIT_BYTES`."""
+    try:
+        import resource
+
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            mapped = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        limit = mapped + MEMORY_LIMIT_BYTES
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, OSError, ValueError):
+        pass  # not Linux: the time limit still holds
+
+
+_WORKER = _Worker()
+atexit.register(_WORKER.stop)
 
 
 def compile_modules(
