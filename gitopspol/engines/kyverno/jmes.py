@@ -95,11 +95,11 @@ def _functions_class() -> type[Any]:
             {"types": ["number"]},
         )
         def _func_replace(self, s: str, old: str, new: str, n: int) -> str:
-            return s.replace(old, new, int(n)) if n >= 0 else s.replace(old, new)
+            return _replace(s, old, new, int(n) if n >= 0 else -1)
 
         @signature({"types": ["string"]}, {"types": ["string"]}, {"types": ["string"]})
         def _func_replace_all(self, s: str, old: str, new: str) -> str:
-            return s.replace(old, new)
+            return _replace(s, old, new, -1)
 
         @signature({"types": ["string"]}, {"types": ["string"]})
         def _func_trim(self, s: str, cut: str) -> str:
@@ -130,13 +130,14 @@ def _functions_class() -> type[Any]:
         )
         def _func_regex_replace_all(self, pattern: str, src: Any, repl: Any) -> str:
             go_repl = re.sub(r"\$\{?(\w+)\}?", r"\\g<\1>", go_string(repl))
-            return _regex(pattern).sub(go_repl, go_string(src))
+            return _regex_replace(pattern, go_string(src), lambda m: m.expand(go_repl))
 
         @signature(
             {"types": ["string"]}, {"types": ["string", "number"]}, {"types": ["string", "number"]}
         )
         def _func_regex_replace_all_literal(self, pattern: str, src: Any, repl: Any) -> str:
-            return _regex(pattern).sub(lambda _m: go_string(repl), go_string(src))
+            literal = go_string(repl)
+            return _regex_replace(pattern, go_string(src), lambda _m: literal)
 
         @signature({"types": ["object"]}, {"types": ["object"]})
         def _func_label_match(self, selector: dict[str, Any], labels: dict[str, Any]) -> bool:
@@ -325,11 +326,53 @@ def _functions_class() -> type[Any]:
 
 
 @lru_cache(maxsize=256)
-def _regex(pattern: str) -> re.Pattern[str]:
+def _regex(pattern: str) -> Any:
+    """Compile with RE2, as Go's ``regexp`` does: linear time, so no pattern can hang."""
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False  # the error is raised, not printed to stderr
     try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise PolicyError(f"invalid regular expression {pattern!r}: {exc}") from None
+        return re2.compile(pattern, options)
+    except re2.error as exc:
+        detail = exc.args[0] if exc.args else exc
+        if isinstance(detail, bytes):
+            detail = detail.decode("utf-8", "replace")
+        raise PolicyError(f"invalid regular expression {pattern!r}: {detail}") from None
+
+
+#: Longest string a JMESPath function may build. Nested ``replace_all(x, '', x)`` calls grow a
+#: string geometrically; Kyverno's own limit is the request size, far below this.
+MAX_STRING_CHARS = 4 * 1024 * 1024
+
+
+def _too_long(name: str) -> PolicyError:
+    return PolicyError(f"{name}: result would be longer than {MAX_STRING_CHARS} characters")
+
+
+def _replace(s: str, old: str, new: str, count: int) -> str:
+    """``str.replace`` (``count`` -1 for all), refused before it builds an oversized string."""
+    found = len(s) + 1 if not old else s.count(old)
+    if count >= 0:
+        found = min(found, count)
+    if len(s) + found * (len(new) - len(old)) > MAX_STRING_CHARS:
+        raise _too_long("replace")
+    return s.replace(old, new, count)
+
+
+def _regex_replace(pattern: str, src: str, expand: Callable[[Any], str]) -> str:
+    """Replace every match of ``pattern`` with ``expand(match)``, bounded in size."""
+    budget = MAX_STRING_CHARS - len(src)
+
+    def replacement(match: Any) -> str:
+        nonlocal budget
+        text = expand(match)
+        budget -= len(text) - (match.end() - match.start())
+        if budget < 0:
+            raise _too_long("regex_replace_all")
+        return text
+
+    return str(_regex(pattern).sub(replacement, src))
 
 
 def _fmt_duration(seconds: Decimal) -> str:
