@@ -199,6 +199,9 @@ REPO_SCHEMA: dict[str, Any] = {
         "engines": {"$ref": "#/$defs/engines"},
         "kyvernoFlavour": {"enum": list(KYVERNO_FLAVOURS)},
         "gitops": {"enum": list(GITOPS_TARGETS)},
+        # Where Argo CD / Flux fetch this repository from (`gitopspol apps`); optional.
+        "repoURL": {"type": "string", "pattern": r"^(https|ssh)://[^\s\"'\\`$]+$"},
+        "revision": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$"},
         "trustedRegistries": {"$ref": "#/$defs/registries"},
         "namespaces": {"$ref": "#/$defs/namespaces"},
         "clusters": {"type": "array", "items": _CLUSTER},
