@@ -1,0 +1,83 @@
+"""Writes are atomic: an interrupted write leaves the previous content and no temporary file."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gitopspol import fsutil
+from gitopspol.cli.main import main
+
+
+def _fail(exc: BaseException) -> Callable[..., Any]:
+    def raiser(*args: Any, **kwargs: Any) -> Any:
+        raise exc
+
+    return raiser
+
+
+@pytest.mark.parametrize(
+    ("function", "exc"),
+    [
+        ("replace", OSError(28, "No space left on device")),
+        ("fsync", OSError(5, "Input/output error")),
+        ("replace", KeyboardInterrupt()),
+        ("chmod", PermissionError(1, "Operation not permitted")),
+    ],
+)
+def test_interrupted_write_keeps_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, function: str, exc: BaseException
+) -> None:
+    target = tmp_path / "out.yaml"
+    target.write_text("old: content\n", encoding="utf-8")
+    monkeypatch.setattr(fsutil.os, function, _fail(exc))
+    with pytest.raises(type(exc)):
+        fsutil.atomic_write(target, "new: content\n" * 10_000)
+    monkeypatch.undo()
+    assert target.read_text(encoding="utf-8") == "old: content\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.yaml"]
+
+
+def test_interrupted_first_write_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fsutil.os, "replace", _fail(OSError(28, "No space left on device")))
+    with pytest.raises(OSError, match="No space left"):
+        fsutil.atomic_write(tmp_path / "new.yaml", b"data")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_replaces_and_keeps_mode(tmp_path: Path) -> None:
+    target = tmp_path / "script.sh"
+    target.write_text("old\n", encoding="utf-8")
+    target.chmod(0o750)
+    fsutil.atomic_write(target, "new\n")
+    assert target.read_text(encoding="utf-8") == "new\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o750
+    fsutil.atomic_write(tmp_path / "sub" / "fresh.txt", "x", mode=0o600)
+    assert stat.S_IMODE((tmp_path / "sub" / "fresh.txt").stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["script.sh", "sub"]
+
+
+def test_build_output_interrupted_keeps_the_previous_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    assert main(["init", str(repo), "--defaults"]) == 0
+    out = tmp_path / "rendered" / "prd.yaml"
+    assert main(["build", "prd", "-C", str(repo), "-o", str(out)]) == 0
+    good = out.read_text(encoding="utf-8")
+    assert "kind: ClusterPolicy" in good
+    out.write_text("# the previous build\n", encoding="utf-8")
+    capsys.readouterr()
+    monkeypatch.setattr(os, "replace", _fail(OSError(28, "No space left on device")))
+    assert main(["build", "prd", "-C", str(repo), "-o", str(out)]) == 2
+    monkeypatch.undo()
+    assert capsys.readouterr().err == f"error: {out}: cannot write: No space left on device\n"
+    assert out.read_text(encoding="utf-8") == "# the previous build\n"
+    assert [p.name for p in out.parent.iterdir()] == ["prd.yaml"]
