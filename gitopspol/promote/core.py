@@ -57,7 +57,7 @@ def promote(
     if git_repo is not None and not dry_run:
         gitrepo.check_clean(git_repo)
         if commit:
-            branch_name = branch or gitrepo.default_branch(from_tier, to_tier, now)
+            branch_name = branch or gitrepo.default_branch(git_repo, from_tier, to_tier, now)
             gitrepo.check_branch(git_repo, branch_name)
     with scratch(repo.root) as work:
         planner = Planner(repo, from_tier, to_tier, work)

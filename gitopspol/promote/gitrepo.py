@@ -106,9 +106,14 @@ def last_changed(repo: Repo, path: Path, lines: range | None = None) -> dt.datet
     return newest
 
 
-def default_branch(from_tier: str, to_tier: str, now: dt.datetime) -> str:
-    """``promote/sbx-to-prd/20261126-150102``."""
-    return f"promote/{from_tier}-to-{to_tier}/{now.strftime('%Y%m%d-%H%M%S')}"
+def default_branch(repo: Repo, from_tier: str, to_tier: str, now: dt.datetime) -> str:
+    """``promote/sbx-to-prd/20261126-150102`` (``-2``, ``-3``... when taken)."""
+    name = f"promote/{from_tier}-to-{to_tier}/{now.strftime('%Y%m%d-%H%M%S')}"
+    candidate, number = name, 1
+    while candidate in repo.heads:
+        number += 1
+        candidate = f"{name}-{number}"
+    return candidate
 
 
 def check_branch(repo: Repo, name: str) -> None:

@@ -256,7 +256,13 @@ class Planner:
         for rel, changes in files.items():
             self._edit_base_file(rel, changes, edits)
         self.work.set(edits)
-        return edits
+        return {rel: text for rel, text in edits.items() if not self._unchanged(rel, text)}
+
+    def _unchanged(self, rel: str, text: str | None) -> bool:
+        original = self.work.source / rel
+        if text is None:
+            return not original.exists()
+        return original.is_file() and yamlio.read_text(original) == text
 
     def _base_file(self, resource: Resource) -> str:
         path = Path(resource.origin.file).resolve()
@@ -287,21 +293,34 @@ class Planner:
             self._unlist(rel, edits)
 
     def _move_to_base(self, rel: str, chosen: Sequence[StagedItem], edits: Edits) -> None:
-        """Put the chosen documents of a staged resource file into a new base file."""
+        """Put the chosen documents of a staged resource file into the base: a file of the
+        same name in the engine's folder (appended to it when an earlier promotion of the
+        same staged file made it)."""
         root = self.work.root
-        text = yamlio.read_text(root / rel)
-        docs = split_documents(text, root / rel)
+        docs = split_documents(yamlio.read_text(root / rel), root / rel)
         indexes = {i.doc_index for i in chosen}
         first = yamlio.load_all(docs.chunks[min(indexes)], root / rel)
         doc = next((d for d in first if isinstance(d, dict)), {})
         group = str(doc.get("apiVersion", "")).rpartition("/")[0]
         folder = "psa" if doc.get("kind") == "Namespace" else _FOLDERS.get(group, "")
         target = "/".join(p for p in (BASE_DIR, folder, Path(rel).name) if p)
-        if (root / target).exists() or edits.get(target) is not None:
-            raise ConfigError(
-                f"cannot move the staged policy to {target}: that file exists", root / rel
+        if edits.get(target) is None and not (root / target).exists():
+            edits[target] = docs.text(indexes)
+        elif self._listing(target, edits) is not None:
+            existing = read_text(root, target, edits)
+            added = "".join(
+                c if c.startswith("---") else "---\n" + c
+                for i, c in enumerate(docs.chunks)
+                if i in indexes
             )
-        edits[target] = docs.text(indexes)
+            edits[target] = existing + ("" if existing.endswith("\n") else "\n") + added
+            return
+        else:
+            raise ConfigError(
+                f"cannot move the staged policy to {target}: a file the base does not list "
+                "is in the way",
+                root / rel,
+            )
         base_kust = f"{BASE_DIR}/{KUSTOMIZATION}"
         data = yamlio.rt_load(read_text(root, base_kust, edits), root / base_kust)
         if data.get("resources") is None:
@@ -309,26 +328,33 @@ class Planner:
         data["resources"].append(target[len(BASE_DIR) + 1 :])
         edits[base_kust] = yamlio.rt_dump(data)
 
-    def _unlist(self, rel: str, edits: Edits) -> None:
-        """Remove a deleted base file from the kustomization under ``policies/`` listing it."""
-        root = self.work.root
+    def _listing(self, rel: str, edits: Edits) -> tuple[str, Any, int] | None:
+        """``(kustomization, its round-trip data, resources index)`` of the kustomization
+        under ``policies/`` that lists the file ``rel`` (None when none does)."""
+        root = self.work.root.resolve()
         path = (root / rel).resolve()
         folder = path.parent
-        while True:
+        while root in folder.parents:
             kust = folder / KUSTOMIZATION
-            if kust.is_file():
-                kust_rel = kust.relative_to(root.resolve()).as_posix()
+            kust_rel = kust.relative_to(root).as_posix()
+            if kust_rel in edits or kust.is_file():
                 data = yamlio.rt_load(read_text(root, kust_rel, edits), kust)
-                entries = data.get("resources") or []
-                for index, entry in enumerate(entries):
+                for index, entry in enumerate(data.get("resources") or []):
                     if isinstance(entry, str) and (folder / entry).resolve() == path:
-                        del entries[index]
-                        edits[kust_rel] = yamlio.rt_dump(data)
-                        return
-            if folder == (root / BASE_DIR).resolve() or folder == root.resolve():
+                        return kust_rel, data, index
+            if folder == root / BASE_DIR:
                 break
             folder = folder.parent
-        raise ConfigError(f"no kustomization under {BASE_DIR}/ lists this file", path)
+        return None
+
+    def _unlist(self, rel: str, edits: Edits) -> None:
+        """Remove a deleted base file from the kustomization under ``policies/`` listing it."""
+        found = self._listing(rel, edits)
+        if found is None:
+            raise ConfigError(f"no kustomization under {BASE_DIR}/ lists this file", rel)
+        kust_rel, data, index = found
+        del data["resources"][index]
+        edits[kust_rel] = yamlio.rt_dump(data)
 
 
 def _has_content(docs: Documents, index: int) -> bool:
