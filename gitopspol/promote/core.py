@@ -89,7 +89,7 @@ def promote(
     sha = None
     if git_repo is not None and branch_name is not None:
         try:
-            sha, _ = gitrepo.commit(
+            sha = gitrepo.commit(
                 git_repo,
                 repo.root,
                 files,

@@ -164,13 +164,12 @@ def restore_files(root: Path, originals: Mapping[str, bytes | None]) -> None:
             atomic_write(path, raw)
 
 
-def commit(
-    repo: Repo, root: Path, paths: Iterable[str], branch: str, message: str
-) -> tuple[str, Any]:
-    """Create ``branch`` at HEAD, switch to it, and commit ``paths`` (relative to ``root``).
+def commit(repo: Repo, root: Path, paths: Iterable[str], branch: str, message: str) -> str:
+    """Create ``branch`` at HEAD, switch to it, commit ``paths`` (relative to ``root``) and
+    return the new commit's sha.
 
-    Returns ``(commit sha, undo)``: calling ``undo()`` switches back, deletes the branch
-    and resets the index to the original HEAD (the work tree is the caller's).
+    On failure the previous branch is checked out again, the new branch deleted and the
+    index reset to the original HEAD; the work tree is the caller's to restore.
     """
     original = repo.active_branch
     head = repo.head.commit
@@ -191,7 +190,7 @@ def commit(
     except BaseException:
         undo()
         raise
-    return repo.head.commit.hexsha, undo
+    return str(repo.head.commit.hexsha)
 
 
 def source_commit(repo: Repo) -> str:
