@@ -32,7 +32,7 @@ from typing import Any
 
 from gitopspol.errors import RenderError
 
-__all__ = ["dump_documents", "natural_less"]
+__all__ = ["dump_documents", "natural_less", "source_block_scalar"]
 
 #: go-yaml's ``best_width``: a space after this column may become a line break.
 BEST_WIDTH = 80
@@ -838,6 +838,103 @@ class _Emitter:
             # A root scalar: no leading space, continuation lines at best_indent.
             self.value(document, -1, BEST_INDENT)
             self.out[-1] = self.out[-1][1:]
+
+
+# --- block scalars of the source (kyaml's go-yaml v3 round trip) -------------------------------
+
+# go-yaml v3's analysis: tabs no longer rule out a block scalar, other non-printables do.
+_V3_SPECIAL = re.compile(r"[^\t\n\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd]")
+
+
+def source_block_scalar(value: str, style: str) -> str:
+    """The string kustomize prints for a scalar written as a block (``|`` or ``>``) in the source.
+
+    Before the JSON step, kyaml encodes each resource with go-yaml v3, keeping every scalar's
+    source style, and parses the text again (``RNode.MarshalJSON``). That is lossless for
+    literal blocks but not for folded ones: go-yaml v3's ``yaml_emitter_write_folded_scalar``
+    looks at the start of the *value* (``k := 0``) instead of the next line to decide whether a
+    line break needs a second one. So a line break before a more-indented line gains an empty
+    line (``"(\\n  x"`` → ``"(\\n\\n  x"``), and when the value starts with a space or tab the
+    breaks it should double are folded into spaces instead. A block value that starts with a tab
+    has no indentation indicator and cannot be read back: kustomize fails, so this raises
+    :class:`~gitopspol.errors.RenderError`.
+
+    The renderer calls this for the scalars whose source style was ``|`` or ``>``; yamlio's
+    loaded data does not carry the style. Line breaks other than ``\\n`` are left as they are.
+    """
+    if (
+        not value
+        or value[-1] == " "
+        or _SPACE_BEFORE_BREAK.search(value)
+        or _V3_SPECIAL.search(value) is not None
+    ):
+        return value  # go-yaml v3 writes these double-quoted, which reads back unchanged
+    if value[0] == "\t":
+        raise RenderError(
+            "yaml: found a tab character where an indentation space is expected"
+            f" (a block scalar that starts with a tab: {value[:40]!r})"
+        )
+    if style != ">" or "\u2028" in value or "\u2029" in value:
+        return value
+    return _read_folded(_write_folded(value), _block_hints(value)[-1:])
+
+
+def _write_folded(value: str) -> str:
+    """go-yaml v3's folded writer (without indentation, which the reader strips again)."""
+    first = value.lstrip("\n")[:1]
+    doubles = first not in ("", " ", "\t", "\x00")  # the k := 0 test, made once
+    out: list[str] = []
+    breaks = leading_spaces = True
+    for char in value:
+        if char == "\n":
+            if doubles and not breaks and not leading_spaces:
+                out.append("\n")
+            out.append("\n")
+            breaks = True
+        else:
+            if breaks:
+                leading_spaces = char in " \t"
+            out.append(char)
+            breaks = False
+    return "".join(out)
+
+
+def _read_folded(body: str, chomping: str) -> str:
+    """go-yaml v3's scanner on a folded block scalar (yaml_parser_scan_block_scalar)."""
+    lines = body.split("\n")
+    final_break = lines[-1] == ""
+    if final_break:
+        lines.pop()
+    out: list[str] = []
+    leading_break = ""
+    leading_blank = False
+    index = 0
+    empty = 0
+    while index < len(lines) and lines[index] == "":
+        empty += 1
+        index += 1
+    while index < len(lines):
+        line = lines[index]
+        trailing_blank = line[0] in " \t"
+        if leading_break and not leading_blank and not trailing_blank:
+            if empty == 0:
+                out.append(" ")  # a single line break folds into a space
+        else:
+            out.append(leading_break)
+        out.append("\n" * empty)
+        leading_blank = trailing_blank
+        out.append(line)
+        index += 1
+        leading_break = "\n" if index < len(lines) or final_break else ""
+        empty = 0
+        while index < len(lines) and lines[index] == "":
+            empty += 1
+            index += 1
+    if chomping != "-":
+        out.append(leading_break)
+    if chomping == "+":
+        out.append("\n" * empty)
+    return "".join(out)
 
 
 def dump_documents(documents: Sequence[Any]) -> str:

@@ -483,3 +483,30 @@ def test_three_megabytes_of_policies_in_well_under_a_second() -> None:
     assert len(text.encode()) > 3_000_000
     # Typically 0.2 s; the bound leaves room for a loaded CI machine.
     assert elapsed < 2.0, f"{elapsed:.2f} s"
+
+
+# --- block scalars of the source ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "printed"),
+    [
+        ("(\n  x\n)", "(\n\n  x\n)"),  # an empty line before a more-indented line
+        (" a\nb\nc\n", " a\nb c\n"),  # a value starting with a blank: breaks fold to spaces
+        ("a\nb\n\nc", "a\nb\n\nc"),
+        ("a\n\n", "a\n\n\n"),
+        ("one line", "one line"),
+        ("a \nb", "a \nb"),  # written double-quoted by go-yaml v3: unchanged
+        ("x\u2028\n  y", "x\u2028\n  y"),  # other line breaks are not modelled
+    ],
+)
+def test_folded_source_scalars_change_like_kyaml_round_trips_them(value: str, printed: str) -> None:
+    assert emit.source_block_scalar(value, ">") == printed
+    assert emit.source_block_scalar(value, "|") == value
+
+
+def test_block_scalars_starting_with_a_tab_are_render_errors() -> None:
+    for style in "|>":
+        with pytest.raises(RenderError, match="tab character"):
+            emit.source_block_scalar("\tx\n", style)
+    assert emit.source_block_scalar("\tx \n", ">") == "\tx \n"  # double-quoted: no error
