@@ -2039,8 +2039,6 @@ def legacy_sort(items: list[Res], first: Any = None, last: Any = None) -> list[R
 
 def dump(documents: list[dict[str, Any]]) -> str:
     """Serialise like ``kubectl kustomize`` (the shared emitter, ``render.emit``)."""
-    try:
-        from gitopspol.render.emit import dump_documents
-    except ImportError:  # the emitter is not there yet: a semantically equal stream
-        return "---\n".join(yamlio.dump(doc) for doc in documents)
+    from gitopspol.render.emit import dump_documents
+
     return dump_documents(documents)

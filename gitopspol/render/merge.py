@@ -423,6 +423,9 @@ def json_patch(
         else:
             raise PatchError(f"Unexpected kind: {name}")
         if record is not None and name != "test":
+            if path.endswith("/-"):  # appended: the new last item
+                parent = _get(doc, path[:-2], name)
+                path = f"{path[:-2]}/{len(parent) - 1}" if isinstance(parent, list) else path
             record(path, (index,))
     return doc
 

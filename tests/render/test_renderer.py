@@ -135,3 +135,22 @@ def test_generated_secret_data_is_wrapped_like_kustomize(tmp_path: Path) -> None
     lines = secret.data["data"]["long"].split("\n")
     assert [len(x) for x in lines] == [70, 10, 0]
     assert secret.name.startswith("s-")
+
+
+def test_json_patch_append_records_the_new_index(tmp_path: Path) -> None:
+    build_file_tree(
+        tmp_path,
+        {
+            "kustomization.yaml": (
+                "resources:\n- policy.yaml\npatches:\n- target:\n    kind: ClusterPolicy\n"
+                "  patch: |-\n    - op: add\n      path: /spec/rules/-\n      value: {name: extra}\n"
+            ),
+            "policy.yaml": POLICY,
+        },
+    )
+    [policy] = build(tmp_path)
+    assert [r["name"] for r in policy.data["spec"]["rules"]] == ["check", "extra"]
+    assert "/spec/rules/1" in policy.field_origins
+    file, line = policy.field_location("/spec/rules/1/name")
+    assert file.endswith("kustomization.yaml")
+    assert line == 7
