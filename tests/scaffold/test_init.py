@@ -14,7 +14,7 @@ from gitopspol.cli.main import main
 from gitopspol.errors import ConfigError
 from gitopspol.repo import load_repository
 from gitopspol.repo.build import render_tier
-from gitopspol.repo.scaffold import SOURCE_MARKER, init_repository, parse_data
+from gitopspol.repo.scaffold import SOURCE_MARKER, init_repository, parse_data, shipped_versions
 from gitopspol.yamlio import load_all, load_all_file, load_file
 from tests.scaffold.helpers import by_id, kubectl_kustomize, kubectl_text, leaf_diff
 
@@ -109,7 +109,7 @@ def test_default_repository_layout(default_repo: Path) -> None:
     assert (root / ".git").is_dir()
     answers = load_file(root / ".copier-answers.yml")
     assert answers["_src_path"] == SOURCE_MARKER
-    assert answers["_commit"] == "1.0.0"
+    assert answers["_commit"] == shipped_versions()[-1].version
     assert "builtin_profiles" not in answers
     workflow = load_file(root / ".github/workflows/gitopspol.yaml")
     steps = " ".join(
