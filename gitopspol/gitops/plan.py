@@ -264,3 +264,14 @@ def _blame(repo: Repository, file: GeneratedFile, old: str) -> tuple[str | int, 
 def _line(text: str, path: tuple[str | int, ...]) -> int:
     found = yamlio.locate(text, 0, path)
     return found[0] if found else 1
+
+
+def present_target(repo: Repository) -> str:
+    """The tools ``clusters/`` holds generated files for, with gitopspol.yaml's ``gitops``:
+    what ``validate`` compares (a repo that ran ``apps --target both`` keeps both)."""
+    tools = set(targets(repo, None))
+    for rel in _generated_on_disk(repo):
+        parts = rel.split("/")
+        if len(parts) > 2 and parts[1] in TARGETS:
+            tools.add(parts[1])
+    return "both" if len(tools) > 1 else tools.pop()
