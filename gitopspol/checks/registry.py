@@ -36,6 +36,7 @@ from gitopspol.checks.rules import (
     gp401_violation_weakened,
     gp402_denial_lost,
     gp403_unexpected_verdict,
+    gp501_gitops_output,
 )
 from gitopspol.errors import ConfigError
 from gitopspol.findings import Finding
@@ -65,6 +66,7 @@ RULES: tuple[Rule, ...] = (
     gp302_not_validated.RULE,
     gp303_constraint_parameters.RULE,
     gp304_constraint_template.RULE,
+    gp501_gitops_output.RULE,
 )
 
 
