@@ -2008,13 +2008,6 @@ def _gvk_string(res: Res) -> str:
     return f"{res.group or '~G'}_{res.version or '~V'}_{res.kind or '~K'}"
 
 
-class _Inverted(str):
-    __slots__ = ()
-
-    def __lt__(self, other: str) -> bool:
-        return str.__gt__(self, other)
-
-
 def legacy_sort(items: list[Res], first: Any = None, last: Any = None) -> list[Res]:
     """kustomize's legacy resource order (``LegacyOrderTransformer``)."""
     first_list = list(first) if first else list(ORDER_FIRST)
@@ -2025,11 +2018,12 @@ def legacy_sort(items: list[Res], first: Any = None, last: Any = None) -> list[R
     for index, kind in enumerate(last_list):
         orders.setdefault(kind, index + 1)
 
-    def key(res: Res) -> tuple[int, str, str]:
-        rank = orders.get(res.kind, 0)
-        gvk = _gvk_string(res)
+    def key(res: Res) -> tuple[int, bool, str, str]:
+        # Kustomize >= 5.5 puts the core v1 Namespace before a Namespace kind of any other
+        # group (the one exception to ordering by the group_version_kind string).
+        core_namespace = res.kind == "Namespace" and res.group == ""
         ns = res.namespace or "~X"
-        return rank, (_Inverted(gvk) if rank else gvk), f"{ns}|{res.name}"
+        return orders.get(res.kind, 0), not core_namespace, _gvk_string(res), f"{ns}|{res.name}"
 
     return sorted(items, key=key)
 
