@@ -218,14 +218,17 @@ def _prune_empty(folder: Path, stop: Path) -> None:
 
 
 def stale_files(repo: Repository, target: str | None = None) -> list[Drift]:
-    """How ``clusters/`` differs from what gitopspol.yaml generates (empty: up to date).
+    """How ``clusters/`` differs from what gitopspol.yaml generates (empty: up to date, or
+    no generated file at all: a repository that does not use ``gitopspol apps``).
 
     A missing or changed file is located at the gitopspol.yaml entry behind it (for a
     changed file, the first cluster whose membership changed); a generated file that is no
     longer planned is located at that file.
     """
-    plan = plan_apps(repo, target)
     on_disk = _generated_on_disk(repo)
+    if not on_disk:
+        return []  # 'gitopspol apps' never ran here: nothing to keep up to date
+    plan = plan_apps(repo, target)
     config_text = yamlio.read_text(repo.config_file)
     config = str(repo.config_file)
     drifts: list[Drift] = []
