@@ -20,8 +20,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,32 @@ from gitopspol.render import merge as smp
 from gitopspol.render import specs as S
 from gitopspol.render.generators import content_hash, generate
 from gitopspol.render.model import Origin, Res, Resource, deep_copy, split_api_version
+from gitopspol.render.resmap import (
+    CONFIG_KEYS,
+    SCOPE,
+    Acc,
+    Config,
+    ResMap,
+    effective_ns,
+    empty_config,
+    id_text,
+)
 from gitopspol.render.schema import first_error
+from gitopspol.render.transformers import (
+    apply_json,
+    apply_replacement,
+    apply_smp,
+    fix_name_references,
+    label_specs,
+    legacy_sort,
+    prefix_suffix,
+    resolve_vars,
+    select,
+    set_images,
+    set_map,
+    set_namespace,
+    set_replicas,
+)
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
@@ -52,213 +76,6 @@ _REMOTE_RE = re.compile(
 _LOCAL_CONFIG = "config.kubernetes.io/local-config"
 _ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 _TRANSFORMATIONS = "alpha.config.kubernetes.io/transformations"
-
-
-# ---------------------------------------------------------------------------------------
-# transformer configuration (field specs), merged across the whole build
-
-
-@dataclass(slots=True)
-class Config:
-    """kustomize's TransformerConfig: the field specs every builtin transformer uses."""
-
-    name_prefix: list[S.FieldSpec] = field(default_factory=lambda: list(S.NAME_PREFIX))
-    name_suffix: list[S.FieldSpec] = field(default_factory=lambda: list(S.NAME_SUFFIX))
-    common_labels: list[S.FieldSpec] = field(default_factory=lambda: list(S.COMMON_LABELS))
-    template_labels: list[S.FieldSpec] = field(default_factory=lambda: list(S.TEMPLATE_LABELS))
-    common_annotations: list[S.FieldSpec] = field(
-        default_factory=lambda: list(S.COMMON_ANNOTATIONS)
-    )
-    namespace: list[S.FieldSpec] = field(default_factory=lambda: list(S.NAMESPACE))
-    var_reference: list[S.FieldSpec] = field(default_factory=lambda: list(S.VAR_REFERENCE))
-    name_reference: list[S.NameBackRef] = field(default_factory=lambda: list(S.NAME_REFERENCES))
-    images: list[S.FieldSpec] = field(default_factory=lambda: list(S.IMAGES))
-    replicas: list[S.FieldSpec] = field(default_factory=lambda: list(S.REPLICAS))
-
-    _LISTS = (
-        "name_prefix",
-        "name_suffix",
-        "common_labels",
-        "template_labels",
-        "common_annotations",
-        "namespace",
-        "var_reference",
-        "images",
-        "replicas",
-    )
-
-    def copy(self) -> Config:
-        """A shallow copy (field specs are immutable)."""
-        out = Config()
-        for name in self._LISTS:
-            setattr(out, name, list(getattr(self, name)))
-        out.name_reference = list(self.name_reference)
-        return out
-
-    def merge(self, other: Config, source: str = "") -> None:
-        """Merge another configuration into this one (kustomize ``MergeConfig``)."""
-        for name in self._LISTS:
-            setattr(self, name, S.merge_specs(getattr(self, name), getattr(other, name), source))
-        for ref in other.name_reference:
-            self.add_name_reference(ref)
-
-    def add_name_reference(self, ref: S.NameBackRef) -> None:
-        """Add referrer field specs for a referenced kind."""
-        for index, existing in enumerate(self.name_reference):
-            if (existing.kind, existing.group, existing.version) == (
-                ref.kind,
-                ref.group,
-                ref.version,
-            ):
-                merged = tuple(S.merge_specs(list(existing.referrers), ref.referrers))
-                self.name_reference[index] = S.NameBackRef(ref.kind, ref.group, ref.version, merged)
-                return
-        self.name_reference.append(ref)
-
-
-_CONFIG_KEYS = {
-    "namePrefix": "name_prefix",
-    "nameSuffix": "name_suffix",
-    "commonLabels": "common_labels",
-    "templateLabels": "template_labels",
-    "commonAnnotations": "common_annotations",
-    "namespace": "namespace",
-    "varReference": "var_reference",
-    "images": "images",
-    "replicas": "replicas",
-}
-
-
-def _empty_config() -> Config:
-    out = Config()
-    for name in Config._LISTS:
-        setattr(out, name, [])
-    out.name_reference = []
-    return out
-
-
-# ---------------------------------------------------------------------------------------
-# the accumulated build of one kustomization
-
-
-class ResMap:
-    """Resources in accumulation order, with cached indexes by id and by name.
-
-    The indexes are rebuilt lazily after :meth:`invalidate` (called whenever resources
-    are renamed, added or removed), so selecting a patch target costs a dict lookup instead
-    of kustomize's scan of every resource.
-    """
-
-    def __init__(self, items: Iterable[Res] = ()) -> None:
-        self.items: list[Res] = list(items)
-        self._keys: set[tuple[str, str, str, str, str]] | None = None
-        self._names: dict[str, list[Res]] | None = None
-
-    def __iter__(self) -> Any:
-        return iter(self.items)
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def invalidate(self) -> None:
-        """Forget the indexes (names or membership changed)."""
-        self._keys = None
-        self._names = None
-
-    def by_name(self) -> dict[str, list[Res]]:
-        """Resources by every name they had (original, intermediate and current)."""
-        if self._names is None:
-            index: dict[str, list[Res]] = {}
-            for res in self.items:
-                for name in {res.name, *(p[1] for p in res.prev)}:
-                    index.setdefault(name, []).append(res)
-            self._names = index
-        return self._names
-
-    def remove(self, res: Res) -> None:
-        """Drop a resource (a ``$patch: delete``)."""
-        self.items = [r for r in self.items if r is not res]
-        self.invalidate()
-
-    def add(self, res: Res) -> None:
-        """Append without an id check (generators check themselves)."""
-        self.items.append(res)
-        self.invalidate()
-
-    def extend(self, other: Iterable[Res], where: tuple[str | None, int | None]) -> None:
-        """Append resources, refusing a second resource with an id already present."""
-        if self._keys is None:
-            self._keys = {_cur_key(r) for r in self.items}
-        seen = self._keys
-        for res in other:
-            key = _cur_key(res)
-            if key in seen:
-                raise RenderError(
-                    f"may not add resource with an already registered id: {_id_text(res)}", *where
-                )
-            seen.add(key)
-            self.items.append(res)
-        self._names = None
-
-
-@dataclass(slots=True)
-class Acc:
-    """What building a kustomization yields: resources, merged config, declared vars."""
-
-    resources: ResMap = field(default_factory=ResMap)
-    config: Config = field(default_factory=Config)
-    vars: list[dict[str, Any]] = field(default_factory=list)
-    #: a custom ``openapi:`` schema met in this subtree (re-applied when reused from cache)
-    schema: dict[str, Any] | None = None
-
-    def copy(self) -> Acc:
-        """A private copy (resources deep-copied)."""
-        return Acc(
-            ResMap(r.copy() for r in self.resources),
-            self.config.copy(),
-            deep_copy(self.vars),
-            self.schema,
-        )
-
-
-# ---------------------------------------------------------------------------------------
-# ids and scope
-
-
-class Scope:
-    """Which kinds are cluster-scoped: kustomize's precomputed table plus custom schemas."""
-
-    def __init__(self) -> None:
-        self.cluster: set[tuple[str, str]] = set(S.CLUSTER_SCOPED)
-
-    def is_cluster(self, group: str, kind: str) -> bool:
-        """Whether resources of this group and kind have no namespace."""
-        return (group, kind) in self.cluster
-
-
-_SCOPE = Scope()
-
-
-def _effective_ns(group: str, kind: str, namespace: str, scope: Scope = _SCOPE) -> str:
-    if scope.is_cluster(group, kind):
-        return "_cluster_"
-    return namespace or "default"
-
-
-def _cur_key(res: Res) -> tuple[str, str, str, str, str]:
-    return (
-        res.group,
-        res.version,
-        res.kind,
-        res.name,
-        _effective_ns(res.group, res.kind, res.namespace),
-    )
-
-
-def _id_text(res: Res) -> str:
-    group = res.group or "[noGrp]"
-    ns = res.namespace or "[noNs]"
-    return f"{res.kind}.{res.version or '[noVer]'}.{group}/{res.name}.{ns}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -339,7 +156,7 @@ class Renderer:
         # The schema and scope table are per build: a custom openapi schema in one tier
         # must not leak into the next (module state; one build at a time per process).
         self.schema = smp.Schema()
-        _SCOPE.cluster = set(S.CLUSTER_SCOPED)
+        SCOPE.cluster = set(S.CLUSTER_SCOPED)
         if not root.is_dir():
             raise RenderError("not a directory with a kustomization", root)
         kust = self._kustomization(root)
@@ -628,10 +445,10 @@ class Renderer:
     def _use_schema(self, custom: dict[str, Any]) -> None:
         """Make a custom OpenAPI schema current for the rest of this build (as kustomize)."""
         self.schema = smp.Schema(custom)
-        _SCOPE.cluster |= self.schema.cluster_scoped()
+        SCOPE.cluster |= self.schema.cluster_scoped()
 
     def _configurations(self, kust: _Kustomization) -> Config:
-        config = _empty_config()
+        config = empty_config()
         for index, rel in enumerate(kust.data.get("configurations") or []):
             path = self._file(kust, rel, "configurations", index)
             for _, doc in self._documents(path):
@@ -649,8 +466,8 @@ class Renderer:
                                     tuple(S.parse_specs(ref.get("fieldSpecs"), src)),
                                 )
                             )
-                    elif key in _CONFIG_KEYS:
-                        name = _CONFIG_KEYS[key]
+                    elif key in CONFIG_KEYS:
+                        name = CONFIG_KEYS[key]
                         setattr(
                             config,
                             name,
@@ -659,7 +476,7 @@ class Renderer:
         return config
 
     def _crds(self, kust: _Kustomization) -> Config:
-        config = _empty_config()
+        config = empty_config()
         for index, rel in enumerate(kust.data.get("crds") or []):
             path = self._file(kust, rel, "crds", index)
             for _, doc in self._documents(path):
@@ -699,22 +516,22 @@ class Renderer:
             and r.group == res.group
             and any(
                 name == res.name
-                and _effective_ns(r.group, r.kind, ns)
-                == _effective_ns(res.group, res.kind, res.namespace)
+                and effective_ns(r.group, r.kind, ns)
+                == effective_ns(res.group, res.kind, res.namespace)
                 for _, name, ns in r.ids()
             )
         ]
         if behavior == "create":
             if matches:
                 raise RenderError(
-                    f"may not add resource with an already registered id: {_id_text(res)}", *loc
+                    f"may not add resource with an already registered id: {id_text(res)}", *loc
                 )
             acc.resources.add(res)
             return
         if behavior not in ("merge", "replace"):
             raise RenderError(f"unknown generator behavior {behavior!r}", *loc)
         if len(matches) != 1:
-            raise RenderError(f"id {_id_text(res)} does not exist; cannot merge or replace", *loc)
+            raise RenderError(f"id {id_text(res)} does not exist; cannot merge or replace", *loc)
         old = matches[0]
         if behavior == "replace":
             for key in ("data", "binaryData"):
@@ -755,40 +572,40 @@ class Renderer:
             self._patch(kust, acc, entry, ("patches", index))
             mark("PatchTransformer")
         if data.get("namespace"):
-            _namespace(acc, str(data["namespace"]), acc.config.namespace)
+            set_namespace(acc, str(data["namespace"]), acc.config.namespace)
             mark("NamespaceTransformer")
         if data.get("namePrefix"):
-            _prefix_suffix(acc, str(data["namePrefix"]), "", acc.config.name_prefix)
+            prefix_suffix(acc, str(data["namePrefix"]), "", acc.config.name_prefix)
             mark("PrefixTransformer")
         if data.get("nameSuffix"):
-            _prefix_suffix(acc, "", str(data["nameSuffix"]), acc.config.name_suffix)
+            prefix_suffix(acc, "", str(data["nameSuffix"]), acc.config.name_suffix)
             mark("SuffixTransformer")
         for entry in data.get("labels") or []:
             if not entry:
                 continue
-            _set_map(acc, entry.get("pairs") or {}, _label_specs(entry, acc.config))
+            set_map(acc, entry.get("pairs") or {}, label_specs(entry, acc.config))
         if data.get("labels"):
             mark("LabelTransformer")
         if data.get("commonLabels"):
-            _set_map(acc, data["commonLabels"], acc.config.common_labels)
+            set_map(acc, data["commonLabels"], acc.config.common_labels)
             mark("LabelTransformer")
         if data.get("commonAnnotations"):
-            _set_map(acc, data["commonAnnotations"], acc.config.common_annotations)
+            set_map(acc, data["commonAnnotations"], acc.config.common_annotations)
             mark("AnnotationsTransformer")
         for index, entry in enumerate(data.get("patchesJson6902") or []):
             self._patch(kust, acc, entry, ("patchesJson6902", index), json_only=True)
             mark("PatchJson6902Transformer")
         for index, entry in enumerate(data.get("replicas") or []):
-            _replicas(acc, entry, acc.config.replicas, kust.where("replicas", index))
+            set_replicas(acc, entry, acc.config.replicas, kust.where("replicas", index))
         if data.get("replicas"):
             mark("ReplicaCountTransformer")
         for entry in [*(data.get("images") or []), *(data.get("imageTags") or [])]:
-            _images(acc, entry, acc.config.images)
+            set_images(acc, entry, acc.config.images)
         if data.get("images"):
             mark("ImageTagTransformer")
         for index, entry in enumerate(data.get("replacements") or []):
             for repl, loc in self._replacement_list(kust, entry, index):
-                _replacement(acc, repl, loc)
+                apply_replacement(acc, repl, loc)
         if data.get("replacements"):
             mark("ReplacementTransformer")
         for index, entry in enumerate(data.get("transformers") or []):
@@ -858,8 +675,8 @@ class Renderer:
             ops, origin = docs[0]
             if not isinstance(ops, list):
                 raise RenderError("a JSON 6902 patch must be a list of operations", *loc)
-            for res in _select(acc.resources, target, loc):
-                _apply_json(res, ops, origin, loc)
+            for res in select(acc.resources, target, loc):
+                apply_json(res, ops, origin, loc)
             return
         for doc, origin in docs:
             if not isinstance(doc, dict):
@@ -867,8 +684,8 @@ class Renderer:
             if target is None:
                 self._smp_one(acc, doc, origin, loc, options)
             else:
-                for res in _select(acc.resources, target, loc):
-                    _apply_smp(self.schema, acc, res, doc, origin, loc, options)
+                for res in select(acc.resources, target, loc):
+                    apply_smp(self.schema, acc, res, doc, origin, loc, options)
 
     def _smp_untargeted(
         self, kust: _Kustomization, acc: Acc, entry: Any, where: tuple[str | int, ...]
@@ -906,14 +723,14 @@ class Renderer:
         group, version = split_api_version(str(doc.get("apiVersion") or ""))
         kind = str(doc.get("kind") or "")
         name = str(meta.get("name") or "")
-        ns = _effective_ns(group, kind, str(meta.get("namespace") or ""))
+        ns = effective_ns(group, kind, str(meta.get("namespace") or ""))
         candidates = [
             r
             for r in acc.resources.by_name().get(name, [])
             if r.group == group
             and r.version == version
             and any(
-                k == kind and n == name and _effective_ns(group, k, s) == ns for k, n, s in r.ids()
+                k == kind and n == name and effective_ns(group, k, s) == ns for k, n, s in r.ids()
             )
         ]
         if len(candidates) != 1:
@@ -923,7 +740,7 @@ class Renderer:
                 f"no resource matches strategic merge patch {ident!r} ({reason}); failed to find unique target",
                 *loc,
             )
-        _apply_smp(self.schema, acc, candidates[0], doc, origin, loc, options)
+        apply_smp(self.schema, acc, candidates[0], doc, origin, loc, options)
 
     def _plugin(self, kust: _Kustomization, acc: Acc, entry: Any, index: int) -> None:
         loc = kust.where("transformers", index)
@@ -955,25 +772,25 @@ class Renderer:
             else None
         )
         if kind in ("PrefixSuffixTransformer", "PrefixTransformer", "SuffixTransformer"):
-            _prefix_suffix(
+            prefix_suffix(
                 acc,
                 str(config.get("prefix") or ""),
                 str(config.get("suffix") or ""),
                 fs or acc.config.name_prefix,
             )
         elif kind == "LabelTransformer":
-            _set_map(
+            set_map(
                 acc, config.get("labels") or {}, fs if fs is not None else acc.config.common_labels
             )
         elif kind == "AnnotationsTransformer":
-            _set_map(
+            set_map(
                 acc,
                 config.get("annotations") or {},
                 fs if fs is not None else acc.config.common_annotations,
             )
         elif kind == "NamespaceTransformer":
             ns = (config.get("metadata") or {}).get("namespace") or config.get("namespace") or ""
-            _namespace(acc, str(ns), fs if fs is not None else acc.config.namespace)
+            set_namespace(acc, str(ns), fs if fs is not None else acc.config.namespace)
         elif kind == "PatchTransformer":
             self._patch(kust, acc, config, ())
         elif kind == "PatchStrategicMergeTransformer":
@@ -982,14 +799,16 @@ class Renderer:
         elif kind == "PatchJson6902Transformer":
             self._patch(kust, acc, config, (), json_only=True)
         elif kind == "ImageTagTransformer":
-            _images(acc, config.get("imageTag") or {}, fs if fs is not None else acc.config.images)
+            set_images(
+                acc, config.get("imageTag") or {}, fs if fs is not None else acc.config.images
+            )
         elif kind == "ReplicaCountTransformer":
-            _replicas(
+            set_replicas(
                 acc, config.get("replica") or {}, fs if fs is not None else acc.config.replicas, loc
             )
         elif kind == "ReplacementTransformer":
             for repl in config.get("replacements") or []:
-                _replacement(acc, repl, loc)
+                apply_replacement(acc, repl, loc)
         else:
             raise RenderError(f"builtin transformer {kind!r} is not supported", *loc)
 
@@ -1000,8 +819,8 @@ class Renderer:
             if res.needs_hash:
                 res.store_previous_id()
                 res.name = f"{res.name}-{content_hash(res.data)}"
-        _name_references(resources, acc.config)
-        _resolve_vars(resources, acc.vars, acc.config)
+        fix_name_references(resources, acc.config)
+        resolve_vars(resources, acc.vars, acc.config)
         kept = [
             r
             for r in resources
@@ -1313,719 +1132,6 @@ def _crd_config(doc: dict[str, Any], config: Config) -> None:
             head, _, kind = name.rpartition(".")
             group, _, version = head.rpartition("/")
             walk((group, version, kind), name, [], 0)
-
-
-def _select(resources: ResMap, target: Any, loc: tuple[str, int | None]) -> list[Res]:
-    """Resources a patch target selects (kustomize ``resWrangler.Select``)."""
-    if not isinstance(target, dict):
-        raise RenderError("a patch target must be a mapping", *loc)
-    try:
-        regex = {
-            k: smp.anchored(str(target[k]))
-            for k in ("group", "version", "kind", "name", "namespace")
-            if target.get(k)
-        }
-        for key in ("labelSelector", "annotationSelector"):
-            if target.get(key):
-                smp.label_selector_matches(str(target[key]), {})  # syntax check
-    except RenderError as exc:
-        raise RenderError(exc.message, *loc) from None
-    name = target.get("name")
-    pool: Iterable[Res] = resources
-    if isinstance(name, str) and re.fullmatch(r"[A-Za-z0-9._:-]+", name) and "." not in name:
-        pool = resources.by_name().get(name, [])  # in accumulation order
-    out: list[Res] = []
-    for res in pool:
-        org = res.org_id()
-        if "namespace" in regex:
-            rx = regex["namespace"]
-            if not (
-                rx.match(_effective_ns(res.group, org[0], org[2]))
-                or rx.match(_effective_ns(res.group, res.kind, res.namespace))
-            ):
-                continue
-        if "name" in regex and not (regex["name"].match(org[1]) or regex["name"].match(res.name)):
-            continue
-        if "group" in regex and not regex["group"].match(res.group):
-            continue
-        if "version" in regex and not regex["version"].match(res.version):
-            continue
-        if "kind" in regex and not regex["kind"].match(res.kind):
-            continue
-        if target.get("labelSelector") and not smp.label_selector_matches(
-            str(target["labelSelector"]), res.meta.get("labels") or {}
-        ):
-            continue
-        if target.get("annotationSelector") and not smp.label_selector_matches(
-            str(target["annotationSelector"]), res.meta.get("annotations") or {}
-        ):
-            continue
-        out.append(res)
-    return out
-
-
-def _recorder(res: Res, origin: Origin) -> smp.Recorder:
-    def record(pointer: str, ppath: tuple[str | int, ...]) -> None:
-        if origin.base_line:
-            res.field_origins[pointer] = origin
-        else:
-            res.field_origins[pointer] = Origin(origin.file, origin.doc_index, ppath)
-
-    return record
-
-
-def _apply_smp(
-    schema: smp.Schema,
-    acc: Acc,
-    res: Res,
-    patch: dict[str, Any],
-    origin: Origin,
-    loc: tuple[str, int | None],
-    options: dict[str, Any],
-) -> None:
-    name, namespace, kind, api = res.name, res.namespace, res.kind, res.api_version
-    allow_name = bool(options.get("allowNameChange"))
-    allow_kind = bool(options.get("allowKindChange"))
-    if allow_name or allow_kind:
-        res.store_previous_id()
-        acc.resources.invalidate()
-    patch = dict(patch)
-    patch["apiVersion"] = api
-    result = smp.strategic_merge(schema, res.data, patch, _recorder(res, origin))
-    if result is smp.DELETE or not result:
-        acc.resources.remove(res)
-        return
-    res.data = result
-    res.data["apiVersion"] = api
-    if not allow_kind:
-        res.data["kind"] = kind
-    if not allow_name:
-        res.name = name
-    if namespace:
-        res.meta["namespace"] = namespace
-    else:
-        res.meta.pop("namespace", None)
-
-
-def _apply_json(res: Res, ops: list[Any], origin: Origin, loc: tuple[str, int | None]) -> None:
-    meta = res.meta
-    added = "annotations" not in meta
-    if added:
-        # kustomize keeps build annotations on every resource while it works, so an add
-        # under /metadata/annotations/ finds the map; /metadata/labels/ has no such luck.
-        meta["annotations"] = {}
-
-    def record(pointer: str, ppath: tuple[str | int, ...]) -> None:
-        res.field_origins[pointer] = (
-            origin if origin.base_line else Origin(origin.file, origin.doc_index, ppath)
-        )
-
-    try:
-        res.data = smp.json_patch(res.data, ops, record)
-    except smp.PatchError as exc:
-        raise RenderError(
-            f"{exc.message} (patching {res.describe()})", origin.file, origin.base_line or loc[1]
-        ) from None
-    after = res.data.get("metadata")
-    if added and isinstance(after, dict) and after.get("annotations") == {}:
-        del after["annotations"]
-
-
-def _namespace(acc: Acc, namespace: str, specs: list[S.FieldSpec]) -> None:
-    others = [fs for fs in specs if fs.path != "metadata/namespace"]
-    for res in acc.resources:
-        res.store_previous_id()
-        group, version, kind = res.group, res.version, res.kind
-        if not _SCOPE.is_cluster(group, kind):
-            res.meta["namespace"] = namespace
-        binding = kind in ("RoleBinding", "ClusterRoleBinding")
-        if binding:
-            for subject in res.data.get("subjects") or []:
-                if isinstance(subject, dict) and subject.get("name") == "default":
-                    subject["namespace"] = namespace
-        for fs in others:
-            if binding and fs.path == "subjects[]/namespace":
-                continue
-            if fs.path == "metadata/name" and res.api_version != "v1":
-                continue
-            if not fs.selects(group, version, kind):
-                continue
-            _set_scalar(res.data, fs, lambda _old: namespace)
-    _check_unique(acc)
-
-
-def _check_unique(acc: Acc) -> None:
-    seen: set[tuple[str, str, str, str, str]] = set()
-    for res in acc.resources:
-        key = _cur_key(res)
-        if key in seen:
-            raise RenderError(
-                f"namespace transformation produces ID conflict: {_id_text(res)}", res.origin.file
-            )
-        seen.add(key)
-
-
-def _set_scalar(data: dict[str, Any], fs: S.FieldSpec, change: Any) -> None:
-    def setter(parent: Any, key: Any, value: Any) -> None:
-        if value is None or isinstance(value, (str, int, float, bool)):
-            parent[key] = change(value)
-
-    S.apply_spec(data, fs.segments, (lambda: None) if fs.create else None, setter)
-
-
-def _prefix_suffix(acc: Acc, prefix: str, suffix: str, specs: list[S.FieldSpec]) -> None:
-    for res in acc.resources:
-        if (res.group, res.kind) in S.PREFIX_SKIP:
-            continue
-        for fs in specs:
-            if not fs.selects(res.group, res.version, res.kind):
-                continue
-            if fs.path == "metadata/name":
-                res.store_previous_id()
-            _set_scalar(res.data, fs, lambda old: f"{prefix}{old}{suffix}")
-
-
-def _label_specs(entry: dict[str, Any], config: Config) -> list[S.FieldSpec]:
-    specs = S.parse_specs(entry.get("fields"), "labels")
-    if entry.get("includeSelectors"):
-        return S.merge_specs(specs, config.common_labels)
-    if not any(fs.path == "metadata/labels" for fs in specs):
-        specs.append(S.spec("metadata/labels", create=True))
-    if entry.get("includeTemplates"):
-        specs = S.merge_specs(
-            specs, [fs for fs in config.template_labels if fs.path != "metadata/labels"]
-        )
-    return specs
-
-
-def _set_map(acc: Acc, pairs: dict[str, Any], specs: list[S.FieldSpec]) -> None:
-    if not pairs:
-        return
-    values = {str(k): v if isinstance(v, str) else str(v) for k, v in pairs.items()}
-
-    def setter(parent: Any, key: Any, value: Any) -> None:
-        if value is None:
-            value = {}
-            parent[key] = value
-        if isinstance(value, dict):
-            value.update(values)
-
-    for res in acc.resources:
-        for fs in specs:
-            if fs.selects(res.group, res.version, res.kind):
-                S.apply_spec(res.data, fs.segments, dict if fs.create else None, setter)
-
-
-def _replicas(acc: Acc, entry: Any, specs: list[S.FieldSpec], loc: tuple[str, int | None]) -> None:
-    if not isinstance(entry, dict) or not entry.get("name"):
-        raise RenderError("a replicas entry needs a name and a count", *loc)
-    name = entry["name"]
-    count = entry.get("count", 0)
-
-    def setter(parent: Any, key: Any, value: Any) -> None:
-        parent[key] = count
-
-    matched = False
-    for res in acc.resources:
-        if not any(n == name for _, n, _ in res.ids()):
-            continue
-        for fs in specs:
-            if fs.selects(res.group, res.version, res.kind):
-                matched = True
-                S.apply_spec(res.data, fs.segments, (lambda: None) if fs.create else None, setter)
-    if not matched:
-        kinds = ", ".join(sorted({fs.kind for fs in specs if fs.kind}))
-        raise RenderError(f"replicas: no {kinds} named {name!r} in the build", *loc)
-
-
-def split_image(image: str) -> tuple[str, str, str]:
-    """Split ``name[:tag][@digest]`` like kustomize's ``image.Split``."""
-    search = image
-    slash = image.find("/")
-    offset = slash if slash > 0 else 0
-    if slash > 0:
-        search = image[slash:]
-    at = search.find("@")
-    colon = search.find(":")
-    if colon < 0 and at < 0:
-        return image, "", ""
-    if at >= 0 and (at < colon or colon < 0):
-        return image[: at + offset], "", image[at + offset + 1 :]
-    if at >= 0 and colon >= 0:
-        return (
-            image[: colon + offset],
-            image[colon + offset + 1 : at + offset],
-            image[at + offset + 1 :],
-        )
-    return image[: colon + offset], image[colon + offset + 1 :], ""
-
-
-def _image_value(value: str, entry: dict[str, Any]) -> str | None:
-    name = str(entry.get("name") or "")
-    if not re.match("^" + name + r"(@sha256)?(:[\w][\w.-]{0,127})?$", value):
-        return None
-    base, tag, digest = split_image(value)
-    new_tag, new_digest = entry.get("newTag") or "", entry.get("digest") or ""
-    if entry.get("newName"):
-        base = entry["newName"]
-    if new_tag and new_digest:
-        tag, digest = new_tag, new_digest
-    elif new_tag:
-        tag, digest = new_tag, ""
-    elif new_digest:
-        tag, digest = "", new_digest
-    return base + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
-
-
-def _images(acc: Acc, entry: dict[str, Any], specs: list[S.FieldSpec]) -> None:
-    if not isinstance(entry, dict) or not entry.get("name"):
-        return
-
-    def update(container: Any) -> None:
-        if isinstance(container, dict) and isinstance(container.get("image"), str):
-            new = _image_value(container["image"], entry)
-            if new is not None:
-                container["image"] = new
-
-    def legacy(node: Any) -> None:
-        # kustomize's imagetag LegacyFilter: any containers/initContainers list, any kind.
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("containers", "initContainers") and isinstance(value, list):
-                    for item in value:
-                        update(item)
-                legacy(value)
-        elif isinstance(node, list):
-            for item in node:
-                legacy(item)
-
-    def setter(parent: Any, key: Any, value: Any) -> None:
-        if isinstance(value, str):
-            new = _image_value(value, entry)
-            if new is not None:
-                parent[key] = new
-
-    for res in acc.resources:
-        legacy(res.data)
-        for fs in specs:
-            if fs.selects(res.group, res.version, res.kind):
-                S.apply_spec(res.data, fs.segments, None, setter)
-
-
-# -- replacements -------------------------------------------------------------------------------
-
-
-def _split_field_path(path: str) -> list[str]:
-    parts: list[str] = []
-    current = ""
-    depth = 0
-    for ch in path:
-        if ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-        if ch == "." and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += ch
-    parts.append(current)
-    return [p for p in parts if p]
-
-
-def _find_nodes(node: Any, parts: list[str], create: bool) -> list[tuple[Any, Any]]:
-    """(parent, key) pairs the kyaml field path ``parts`` reaches from ``node``."""
-    if not parts:
-        return []
-    head, rest = parts[0], parts[1:]
-    found: list[tuple[Any, Any]] = []
-    if isinstance(node, list):
-        if head.startswith("[") and head.endswith("]") and "=" in head:
-            key, _, value = head[1:-1].partition("=")
-            for index, item in enumerate(node):
-                if (key == "" and str(item) == value) or (
-                    isinstance(item, dict) and str(item.get(key)) == value
-                ):
-                    found += [(node, index)] if not rest else _find_nodes(item, rest, create)
-            if not found and create and key:
-                node.append({key: value})  # kyaml creates the element the path names
-                found = [(node, len(node) - 1)] if not rest else _find_nodes(node[-1], rest, create)
-            return found
-        if head == "*":
-            for index, item in enumerate(node):
-                found += [(node, index)] if not rest else _find_nodes(item, rest, create)
-            return found
-        if head.isdigit() and int(head) < len(node):
-            return [(node, int(head))] if not rest else _find_nodes(node[int(head)], rest, create)
-        return []
-    if not isinstance(node, dict):
-        return []
-    key = head[1:-1] if head.startswith("[") and head.endswith("]") else head
-    if head == "*":
-        for k, v in node.items():
-            found += [(node, k)] if not rest else _find_nodes(v, rest, create)
-        return found
-    if key not in node or node[key] is None:
-        if not create:
-            return []
-        if not rest:
-            return [(node, key)]
-        node[key] = [] if rest[0].startswith("[") and "=" in rest[0] else {}
-    if not rest:
-        return [(node, key)]
-    return _find_nodes(node[key], rest, create)
-
-
-def _ids_selected(res: Res, sel: dict[str, Any]) -> bool:
-    group, version = res.group, res.version
-    if sel.get("group") and sel["group"] != group:
-        return False
-    if sel.get("version") and sel["version"] != version:
-        return False
-    for kind, name, ns in res.ids():
-        if sel.get("kind") and sel["kind"] != kind:
-            continue
-        if sel.get("name") and sel["name"] != name:
-            continue
-        if sel.get("namespace") and _effective_ns(
-            group, kind, str(sel["namespace"])
-        ) != _effective_ns(group, kind, ns):
-            continue
-        return True
-    return False
-
-
-def _replacement(acc: Acc, repl: dict[str, Any], loc: tuple[str, int | None]) -> None:
-    source = repl.get("source") or {}
-    if not isinstance(source, dict):
-        raise RenderError("a replacement needs a source", *loc)
-    matches = [r for r in acc.resources if _ids_selected(r, source)]
-    sel_text = f"{source.get('kind', '')}/{source.get('name', '')}"
-    if not matches:
-        raise RenderError(f"nothing selected by replacement source {sel_text}", *loc)
-    if len(matches) > 1:
-        raise RenderError(f"multiple matches for replacement source {sel_text}", *loc)
-    field_path = str(source.get("fieldPath") or "metadata.name")
-    nodes = _find_nodes(matches[0].data, _split_field_path(field_path), False)
-    if not nodes:
-        raise RenderError(
-            f"fieldPath `{field_path}` is missing for replacement source {sel_text}", *loc
-        )
-    parent, key = nodes[0]
-    value = deep_copy(parent[key])
-    opts = source.get("options") or {}
-    if opts.get("delimiter"):
-        parts = str(value).split(opts["delimiter"])
-        index = int(opts.get("index", 0))
-        if not 0 <= index < len(parts):
-            raise RenderError(f"options.index {index} is out of bounds for value {value!r}", *loc)
-        value = parts[index]
-    for target in repl.get("targets") or []:
-        select = target.get("select")
-        if not isinstance(select, dict):
-            raise RenderError("a replacement target must select resources", *loc)
-        rejects = target.get("reject") or []
-        topts = target.get("options") or {}
-        for res in acc.resources:
-            if not _ids_selected(res, select):
-                continue
-            if select.get("labelSelector") and not smp.label_selector_matches(
-                str(select["labelSelector"]), res.meta.get("labels") or {}
-            ):
-                continue
-            if select.get("annotationSelector") and not smp.label_selector_matches(
-                str(select["annotationSelector"]), res.meta.get("annotations") or {}
-            ):
-                continue
-            if any(_ids_selected(res, r) for r in rejects if isinstance(r, dict)):
-                continue
-            for path in target.get("fieldPaths") or ["metadata.name"]:
-                found = _find_nodes(
-                    res.data, _split_field_path(str(path)), bool(topts.get("create"))
-                )
-                if not found:
-                    raise RenderError(
-                        f"unable to find field {path!r} in replacement target {res.describe()}",
-                        *loc,
-                    )
-                for p, k in found:
-                    old = p[k] if _has(p, k) else None
-                    p[k] = _set_field_value(old, _delimited(old, value, topts))
-
-
-def _has(parent: Any, key: Any) -> bool:
-    return key in parent if isinstance(parent, dict) else 0 <= key < len(parent)
-
-
-def _scalar_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _set_field_value(old: Any, value: Any) -> Any:
-    """What kustomize's replacement leaves in a target field (``setFieldValue``).
-
-    A scalar target keeps its own type and takes only the source's text ("leave any type
-    intact to auto-convert int->string or string->int"); a created field (no type yet)
-    resolves the text as YAML would; maps and lists are copied whole.
-    """
-    if isinstance(value, (dict, list)) or value is None:
-        return deep_copy(value)
-    text = _scalar_text(value)
-    if isinstance(old, bool):
-        return text == "true" if text in ("true", "false") else text
-    if isinstance(old, int):
-        number = yamlio.parse_go_int(text)
-        return number if number is not None else text
-    if isinstance(old, float):
-        try:
-            return float(text)
-        except ValueError:
-            return text
-    if isinstance(old, str):
-        return text
-    try:
-        resolved = yamlio.load(text)
-    except GitopspolError:
-        return text
-    return resolved if isinstance(resolved, (str, int, float, bool)) else text
-
-
-def _delimited(old: Any, value: Any, opts: dict[str, Any]) -> Any:
-    delimiter = opts.get("delimiter")
-    if not delimiter:
-        return deep_copy(value)
-    parts = str(old if old is not None else "").split(delimiter)
-    index = int(opts.get("index", 0))
-    if index < 0:
-        parts.insert(0, str(value))
-    elif index >= len(parts):
-        parts.append(str(value))
-    else:
-        parts[index] = str(value)
-    return delimiter.join(parts)
-
-
-# -- name back-references -----------------------------------------------------------------------
-
-
-def _referral(
-    candidates: list[Res],
-    old: str,
-    ref: S.NameBackRef,
-    referrer: Res,
-    role_kind: str | None,
-    ns: str | None,
-) -> Res | None:
-    picked = []
-    for cand in candidates:
-        if not cand.prev:
-            continue
-        if not any(n == old for _, n, _ in cand.prev):
-            continue
-        if ref.group and cand.group != ref.group.split("/")[0]:
-            continue
-        if ref.version and cand.version != ref.version:
-            continue
-        if not any(k == ref.kind for k, _, _ in cand.prev):
-            continue
-        if role_kind is not None and cand.kind != role_kind:
-            continue
-        if ns is not None and not any(
-            _effective_ns(cand.group, k, s) == _effective_ns(cand.group, k, ns)
-            for k, _, s in cand.ids()
-        ):
-            continue
-        if (
-            ns is None
-            and not _SCOPE.is_cluster(referrer.group, referrer.kind)
-            and not (
-                _SCOPE.is_cluster(cand.group, cand.kind)
-                or cand.kind == "ServiceAccount"
-                or _effective_ns(cand.group, cand.kind, cand.namespace)
-                == _effective_ns(referrer.group, referrer.kind, referrer.namespace)
-            )
-        ):
-            continue
-        picked.append(cand)
-    if not picked:
-        return None
-    if len(picked) > 1 and len({(p.name, p.namespace) for p in picked}) > 1:
-        names = ", ".join(_id_text(p) for p in picked)
-        raise RenderError(
-            f"found multiple possible referrals for {old!r}: {names}", referrer.origin.file
-        )
-    return picked[0]
-
-
-def _name_references(resources: ResMap, config: Config) -> None:
-    renamed = [r for r in resources if r.prev]
-    if not renamed:
-        return
-    by_kind: dict[str, list[Res]] = {}
-    for res in renamed:
-        for kind in {k for k, _, _ in res.prev}:
-            by_kind.setdefault(kind, []).append(res)
-    for ref in config.name_reference:
-        candidates = by_kind.get(ref.kind)
-        if not candidates:
-            continue
-        for referrer in resources:
-            for fs in ref.referrers:
-                if not fs.selects(referrer.group, referrer.version, referrer.kind):
-                    continue
-                _fix_field(referrer, fs, ref, candidates)
-
-
-def _fix_field(referrer: Res, fs: S.FieldSpec, ref: S.NameBackRef, candidates: list[Res]) -> None:
-    role_kind = None
-    if fs.path == "roleRef/name":
-        role_kind = str((referrer.data.get("roleRef") or {}).get("kind") or "")
-
-    def setter(parent: Any, key: Any, value: Any) -> None:
-        if isinstance(value, str):
-            found = _referral(candidates, value, ref, referrer, role_kind, None)
-            if found is not None:
-                parent[key] = found.name
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                if isinstance(item, str):
-                    found = _referral(candidates, item, ref, referrer, role_kind, None)
-                    if found is not None:
-                        value[index] = found.name
-                elif isinstance(item, dict):
-                    setter(value, index, item)
-        elif isinstance(value, dict) and isinstance(value.get("name"), str):
-            if fs.path == "subjects" and value.get("kind") not in (None, ref.kind):
-                return
-            ns = value.get("namespace") if isinstance(value.get("namespace"), str) else None
-            found = _referral(candidates, value["name"], ref, referrer, None, ns)
-            if found is None:
-                return
-            value["name"] = found.name
-            if found.namespace:
-                value["namespace"] = found.namespace
-
-    S.apply_spec(referrer.data, fs.segments, None, setter)
-
-
-# -- vars -----------------------------------------------------------------------------------------
-
-_VAR_RE = re.compile(r"\$\$|\$\(([A-Za-z0-9_.\-]+)\)")
-
-
-def _resolve_vars(resources: ResMap, variables: list[dict[str, Any]], config: Config) -> None:
-    if not variables:
-        return
-    values: dict[str, Any] = {}
-    for var in variables:
-        objref = var.get("objref") or {}
-        group, version = split_api_version(str(objref.get("apiVersion") or ""))
-        sel = {
-            "kind": objref.get("kind"),
-            "name": objref.get("name"),
-            "namespace": objref.get("namespace"),
-            "group": group,
-            "version": version,
-        }
-        matches = [r for r in resources if _ids_selected(r, sel)]
-        if len(matches) != 1:
-            raise RenderError(
-                f"var {var['name']!r} matches {len(matches)} resources; it must match exactly one",
-                *var["$where"],
-            )
-        path = str((var.get("fieldref") or {}).get("fieldpath") or "metadata.name")
-        # vars accept ``ports[0]`` as well as ``ports.0``
-        parts = _split_field_path(re.sub(r"\[(\d+)\]", r".\1", path))
-        nodes = _find_nodes(matches[0].data, parts, False)
-        if not nodes:
-            raise RenderError(f"var {var['name']!r}: field {path} not found", *var["$where"])
-        parent, key = nodes[0]
-        values[var["name"]] = parent[key]
-
-    def expand(text: str) -> Any:
-        whole = re.fullmatch(r"\$\(([A-Za-z0-9_.\-]+)\)", text)
-        if whole is not None and whole.group(1) in values:
-            return deep_copy(values[whole.group(1)])  # the value keeps its type
-
-        def sub(m: re.Match[str]) -> str:
-            if m.group(0) == "$$":
-                return "$"
-            name = m.group(1)
-            if name in values:
-                return str(values[name])
-            return m.group(0)
-
-        return _VAR_RE.sub(sub, text)
-
-    def setter(parent: Any, key: Any, value: Any) -> None:
-        if isinstance(value, str):
-            parent[key] = expand(value)
-        elif isinstance(value, list):
-            parent[key] = [expand(v) if isinstance(v, str) else v for v in value]
-        elif isinstance(value, dict):
-            for k, v in value.items():
-                if isinstance(v, str):
-                    value[k] = expand(v)
-
-    for res in resources:
-        for fs in config.var_reference:
-            if fs.selects(res.group, res.version, res.kind):
-                S.apply_spec(res.data, fs.segments, None, setter)
-
-
-# -- output order ---------------------------------------------------------------------------------
-
-ORDER_FIRST = (
-    "Namespace",
-    "ResourceQuota",
-    "StorageClass",
-    "CustomResourceDefinition",
-    "ServiceAccount",
-    "PodSecurityPolicy",
-    "Role",
-    "ClusterRole",
-    "RoleBinding",
-    "ClusterRoleBinding",
-    "ConfigMap",
-    "Secret",
-    "Endpoints",
-    "Service",
-    "LimitRange",
-    "PriorityClass",
-    "PersistentVolume",
-    "PersistentVolumeClaim",
-    "Deployment",
-    "StatefulSet",
-    "CronJob",
-    "PodDisruptionBudget",
-)
-ORDER_LAST = ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration")
-
-
-def _gvk_string(res: Res) -> str:
-    return f"{res.group or '~G'}_{res.version or '~V'}_{res.kind or '~K'}"
-
-
-def legacy_sort(items: list[Res], first: Any = None, last: Any = None) -> list[Res]:
-    """kustomize's legacy resource order (``LegacyOrderTransformer``)."""
-    first_list = list(first) if first else list(ORDER_FIRST)
-    last_list = list(last) if last else list(ORDER_LAST)
-    orders: dict[str, int] = {}
-    for index, kind in enumerate(first_list):
-        orders.setdefault(kind, index - len(first_list))
-    for index, kind in enumerate(last_list):
-        orders.setdefault(kind, index + 1)
-
-    def key(res: Res) -> tuple[int, bool, str, str]:
-        # Kustomize >= 5.5 puts the core v1 Namespace before a Namespace kind of any other
-        # group (the one exception to ordering by the group_version_kind string).
-        core_namespace = res.kind == "Namespace" and res.group == ""
-        ns = res.namespace or "~X"
-        return orders.get(res.kind, 0), not core_namespace, _gvk_string(res), f"{ns}|{res.name}"
-
-    return sorted(items, key=key)
 
 
 # -- serialisation --------------------------------------------------------------------------------

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gitopspol.render import Renderer, build
-from gitopspol.render import kustomize as kz
+from gitopspol.render import Renderer, build, transformers
 from tests.conftest import build_file_tree
 
 POLICY = """\
@@ -91,7 +90,11 @@ def test_legacy_sort_puts_core_kinds_after_named_groups(tmp_path: Path) -> None:
     build_file_tree(tmp_path, {"kustomization.yaml": "resources:\n- all.yaml\n", "all.yaml": docs})
     names = [r.name for r in build(tmp_path)]
     assert names == ["a", "b", "c", "p", "w"]
-    assert kz.split_image("localhost:5000/team/tool:1.0") == ("localhost:5000/team/tool", "1.0", "")
+    assert transformers.split_image("localhost:5000/team/tool:1.0") == (
+        "localhost:5000/team/tool",
+        "1.0",
+        "",
+    )
 
 
 SCHEMA = """\
