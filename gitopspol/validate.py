@@ -2,7 +2,8 @@
 
 Public API::
 
-    validate_repository(root, *, crds=(), changed_since=None, today=None, rules=None)
+    validate_repository(root, *, crds=(), changed_since=None, today=None, rules=None,
+                        progress=None)
         -> ValidationResult
     render_repository(repo, renderer=None) -> RenderedRepository
     rule_context(rendered, *, crds=None, today=None, behaviour=True) -> RuleContext
@@ -27,7 +28,7 @@ import os
 import socket
 import subprocess
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -250,14 +251,17 @@ def validate_repository(
     changed_since: str | None = None,
     today: dt.date | None = None,
     rules: Sequence[Rule] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> ValidationResult:
     """Validate a policy repository: every tier rendered, every rule run.
 
     Configuration errors (gitopspol.yaml, unreadable ``--crd`` files, a bad revision) raise
     :class:`~gitopspol.errors.GitopspolError`; everything wrong with the policies is a
-    finding.
+    finding. ``progress(done, total, step)`` is called before each step (rendering, then each
+    rule), for a progress bar.
     """
     started = time.monotonic()
+    report = progress or (lambda done, total, step: None)
     repo = load_repository(root)
     registry = None
     if crds:
@@ -265,12 +269,17 @@ def validate_repository(
 
         registry = CrdRegistry.from_paths(crds)
     changed = changed_files(repo.root, changed_since) if changed_since else None
-    rendered = render_repository(repo)
     chosen = tuple(rules) if rules is not None else RULES
+    report(0, len(chosen) + 1, "render")
+    rendered = render_repository(repo)
     # Behaviour cases are skipped when nothing a case depends on changed.
     behaviour = changed is None or _behaviour_touched(rendered, changed)
     ctx = rule_context(rendered, crds=registry, today=today, behaviour=behaviour)
-    findings = run_rules(ctx, chosen)
+    findings: list[Finding] = []
+    for done, rule in enumerate(chosen, 1):
+        report(done, len(chosen) + 1, rule.id)
+        findings += run_rules(ctx, [rule])
+    report(len(chosen) + 1, len(chosen) + 1, "done")
     if changed is not None:
         findings = limit_to_changes(findings, rendered, changed)
     summary = Summary(

@@ -262,3 +262,28 @@ def test_list_rules_and_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture
 def test_crd_option(default_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "-C", str(default_repo), "--crd", str(tmp_path / "nope")]) == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_progress_bar_only_on_a_terminal(default_repo: Path) -> None:
+    import io
+
+    from gitopspol.cli.commands.validate import ProgressBar
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    steps: list[tuple[int, int, str]] = []
+    validate_repository(default_repo, progress=lambda *step: steps.append(step))
+    assert steps[0][::2] == (0, "render")
+    assert steps[-1][0] == steps[-1][1]
+    assert [s[0] for s in steps] == list(range(len(steps)))
+    tty, pipe = Tty(), io.StringIO()
+    for stream in (tty, pipe):
+        bar = ProgressBar(stream)
+        bar.started -= 1  # the run has taken a while
+        bar.update(3, 10, "GP201")
+        bar.close()
+    assert "validating [#########---------------------] 3/10 GP201" in tty.getvalue()
+    assert tty.getvalue().endswith("\r")
+    assert pipe.getvalue() == ""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
+from typing import TextIO
 
 from gitopspol.cli.common import add_format_option, add_repo_option
 
@@ -20,6 +22,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--changed-since", metavar="REV")
 
 
+class ProgressBar:
+    """A one-line progress bar on a terminal's stderr, shown once a run takes over 0.5 s."""
+
+    DELAY = 0.5
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.enabled = stream.isatty()
+        self.started = time.monotonic()
+        self.shown = False
+
+    def update(self, done: int, total: int, step: str) -> None:
+        """Redraw the bar (``done`` of ``total`` steps, ``step`` running)."""
+        if not self.enabled or time.monotonic() - self.started < self.DELAY:
+            return
+        filled = self.WIDTH * done // max(total, 1)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        self.stream.write(f"\rvalidating [{bar}] {done}/{total} {step:<8}")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        """Erase the bar so the report starts on a clean line."""
+        if self.shown:
+            self.stream.write("\r" + " " * (self.WIDTH + 30) + "\r")
+            self.stream.flush()
+
+
 def run(args: argparse.Namespace) -> int:
     from gitopspol.checks import list_rules
     from gitopspol.findings import Severity
@@ -29,7 +60,13 @@ def run(args: argparse.Namespace) -> int:
     if args.list_rules:
         sys.stdout.write(rules_text(list_rules()))
         return 0
-    result = validate_repository(args.repo, crds=args.crd, changed_since=args.changed_since)
+    bar = ProgressBar(sys.stderr)
+    try:
+        result = validate_repository(
+            args.repo, crds=args.crd, changed_since=args.changed_since, progress=bar.update
+        )
+    finally:
+        bar.close()
     color = args.format == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     sys.stdout.write(render_report(args.format, result.findings, result.summary, color=color))
     if args.format == "text" and os.environ.get("GITHUB_ACTIONS") == "true":
