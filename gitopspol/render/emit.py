@@ -200,6 +200,10 @@ def _fold_nel(match: re.Match[str]) -> str:
     return " " if breaks == 1 else "\n" * (breaks - 1)
 
 
+# After a NEL the JSON text is at column 0, where "--- " or "... " is a document marker.
+_NEL_DOCUMENT_MARKER = re.compile("\x85(?:---|\\.\\.\\.)[ \x85]")
+
+
 def _json_round_trip(text: str) -> str:
     """The string kustomize prints for ``text`` after its JSON → go-yaml v2 round trip."""
     refused = _YAML_REFUSED.search(text)
@@ -207,6 +211,8 @@ def _json_round_trip(text: str) -> str:
         raise RenderError(
             f"yaml: control characters are not allowed (U+{ord(refused.group()):04X} in {text!r})"
         )
+    if _NEL_DOCUMENT_MARKER.search(text):
+        raise RenderError(f"yaml: found unexpected document indicator (in {text!r})")
     return _NEL_RUN.sub(_fold_nel, text)
 
 

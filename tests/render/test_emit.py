@@ -415,6 +415,14 @@ def test_str_subclasses_are_strings() -> None:
     assert dump_documents([{Quoted("k"): Quoted("yes")}]) == 'k: "yes"\n'
 
 
+@pytest.mark.parametrize("value", ["\x85--- a", "a\x85... b", "\x85---\x85"])
+def test_a_document_marker_after_nel_is_a_render_error(value: str) -> None:
+    # After a raw NEL go-yaml v2 is at column 0 of a new line, where "--- " ends the document.
+    with pytest.raises(RenderError, match="unexpected document indicator"):
+        dump_documents([{"k": value}])
+    assert one(value.replace("\x85", "\x85x")) != ""  # not a marker once not at column 0
+
+
 def test_unsupported_types_are_render_errors() -> None:
     with pytest.raises(RenderError, match="unsupported type"):
         dump_documents([{"k": {1, 2}}])
