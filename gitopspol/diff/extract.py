@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from gitopspol.checks.base import Subject, path_to_pointer, resource_id
@@ -422,10 +422,3 @@ def policy_views(documents: Iterable[Subject]) -> dict[str, PolicyView]:
         if view is not None and view.key not in views:
             views[view.key] = view
     return views
-
-
-def policy_keys(documents: Sequence[Mapping[str, Any]]) -> set[str]:
-    """``Kind/name`` keys of the policy documents among plain data (for base comparisons)."""
-    from gitopspol.checks.base import SourceDocument
-
-    return set(policy_views(SourceDocument(dict(d), "") for d in documents if isinstance(d, dict)))
