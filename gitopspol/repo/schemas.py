@@ -25,7 +25,7 @@ REPO_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 #: A PSA version pin.
 PSA_VERSION = r"^(latest|v1\.(0|[1-9][0-9]*))$"
 
-ENGINES = ("kyverno", "gatekeeper", "psa")
+ENGINES = ("kyverno", "gatekeeper", "psa", "kubewarden")
 KYVERNO_FLAVOURS = ("ClusterPolicy", "ValidatingPolicy")
 GITOPS_TARGETS = ("argocd", "flux", "both")
 
