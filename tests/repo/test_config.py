@@ -130,7 +130,7 @@ def test_defaults_when_optional_fields_are_absent(tmp_path: Path) -> None:
             29,
             "'reason' is a required property",
         ),
-        ("engines: [kyverno, gatekeeper, psa]", "engines: [kyverno, kubewarden]", 4, "engines[1]"),
+        ("engines: [kyverno, gatekeeper, psa]", "engines: [kyverno, falco]", 4, "engines[1]"),
     ],
 )
 def test_errors_point_at_file_and_line(

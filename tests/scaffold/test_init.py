@@ -243,7 +243,7 @@ def _listing(folder: Path) -> list[str]:
             "--data registries[1]: 'my registry' is not an image registry",
         ),
         (["registries=['ubuntu\"\\n  evil: x']"], "--data registries[0]"),
-        (["engines=[kyverno, kubewarden]"], "--data engines[1]: 'kubewarden' is not one of"),
+        (["engines=[kyverno, falco]"], "--data engines[1]: 'falco' is not one of"),
         (["engines=[]"], "--data engines: [] should be non-empty"),
         (["gitops=jenkins"], "--data gitops: 'jenkins' is not one of"),
         (["clusters=[{name: a, tier: qa}]"], "--data clusters[0].tier: unknown tier 'qa'"),
