@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from gitopspol import yamlio
 from gitopspol.behaviour.cases import CASES_DIR, load_cases
 from gitopspol.checks import RULES, Rule, RuleContext, resource_id, run_rules
-from gitopspol.errors import GitError, GitopspolError
+from gitopspol.errors import GitError, GitopspolError, RenderError
 from gitopspol.findings import Finding
 from gitopspol.repo.config import load_repository
 from gitopspol.repo.model import Repository
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
 BASE_DIR = "policies"
 #: The ``render_errors`` key of the base (it is not a tier).
-BASE_KEY = "base (policies/)"
+BASE_KEY = "the base (policies/)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +83,30 @@ def render_repository(repo: Repository, renderer: Renderer | None = None) -> Ren
             errors[BASE_KEY] = exc
     tiers: dict[str, list[Resource]] = {}
     for tier in repo.tier_names:
+        overlay = repo.environment_dir(tier)
+        if not overlay.is_dir():
+            message = (
+                f"tier {tier!r} has no overlay folder {overlay.relative_to(repo.root)} "
+                "(run 'gitopspol update' to create it)"
+            )
+            errors[tier] = RenderError(message, repo.config_file, _tier_line(repo, tier))
+            continue
         try:
-            tiers[tier] = renderer.build(repo.environment_dir(tier))
+            tiers[tier] = renderer.build(overlay)
         except GitopspolError as exc:
             errors[tier] = exc
     return RenderedRepository(repo, base, tiers, errors)
+
+
+def _tier_line(repo: Repository, tier: str) -> int | None:
+    """The line of a tier's entry in gitopspol.yaml."""
+    text = yamlio.read_text(repo.config_file)
+    entries = yamlio.load(text, repo.config_file).get("tiers") or []
+    for index, entry in enumerate(entries):
+        if isinstance(entry, dict) and entry.get("name") == tier:
+            found = yamlio.locate(text, 0, ["tiers", index, "name"])
+            return found[0] if found else None
+    return None
 
 
 def _patches(repo: Repository) -> list[dict[str, Any]]:

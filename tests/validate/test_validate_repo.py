@@ -287,3 +287,20 @@ def test_progress_bar_only_on_a_terminal(default_repo: Path) -> None:
     assert "validating [#########---------------------] 3/10 GP201" in tty.getvalue()
     assert tty.getvalue().endswith("\r")
     assert pipe.getvalue() == ""
+
+
+def test_broken_base_file_is_one_finding(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rel = "policies/kyverno/pod-security-baseline.yaml"
+    line = _append(repo, rel, "kind: [\n")
+    assert main(["validate", "-C", str(repo), "--format", "json"]) == 1
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert [(f["rule_id"], f["file"]) for f in findings] == [("GP101", rel)]
+    assert findings[0]["line"] in (line, line + 1)
+    assert findings[0]["message"].startswith("the base (policies/), sbx and prd do not render")
+
+
+def test_tier_without_overlay(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stg = '- name: "stg"\n  profile: sbx\n  rank: 15\n- name: "prd"'
+    line = _replace(repo, "gitopspol.yaml", '- name: "prd"', stg)
+    found = _located(repo, capsys)
+    assert found == {("GP101", "gitopspol.yaml", line)}
