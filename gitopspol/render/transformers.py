@@ -7,6 +7,7 @@ images, replacements; then name back-references, vars and the legacy output orde
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -266,9 +267,18 @@ def split_image(image: str) -> tuple[str, str, str]:
     return image[: colon + offset], image[colon + offset + 1 :], ""
 
 
+@functools.lru_cache(maxsize=256)
+def _image_matcher(name: str) -> re.Pattern[str]:
+    """kustomize's ``image.IsImageMatched``: the name (a regex), an optional tag and digest."""
+    try:
+        return re.compile("^" + name + r"(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$")
+    except re.error:
+        return re.compile(r"(?!)")  # kustomize ignores the compile error: nothing matches
+
+
 def _image_value(value: str, entry: dict[str, Any]) -> str | None:
     name = str(entry.get("name") or "")
-    if not re.match("^" + name + r"(@sha256)?(:[\w][\w.-]{0,127})?$", value):
+    if not _image_matcher(name).match(value):
         return None
     base, tag, digest = split_image(value)
     new_tag, new_digest = entry.get("newTag") or "", entry.get("digest") or ""
