@@ -22,6 +22,7 @@ from gitopspol.diff.model import Category, PolicyView, Setting
 KYVERNO_ACTIONS = {"audit": 0, "enforce": 1}
 GATEKEEPER_ACTIONS = {"dryrun": 0, "warn": 1, "deny": 2}
 VALIDATION_ACTIONS = {"audit": 0, "warn": 1, "deny": 2}
+FAILURE_POLICIES = {"ignore": 0, "fail": 1}
 #: The admission webhook's enforcement point (Gatekeeper ``scopedEnforcementActions``).
 WEBHOOK_POINT = "validation.gatekeeper.sh"
 PSA_PREFIX = "pod-security.kubernetes.io/"
@@ -65,6 +66,14 @@ def atoms(value: Any, prefix: str = "") -> set[str]:
         scalar = value if isinstance(value, str) else json.dumps(value)
         out.add(f"{prefix}={scalar}" if prefix else scalar)
     return out
+
+
+def failure_policy(spec: Mapping[str, Any]) -> Setting:
+    """``spec.failurePolicy`` (``Ignore`` < ``Fail``, the default of Kyverno and VAPs)."""
+    value = str(spec.get("failurePolicy") or "Fail")
+    rank = FAILURE_POLICIES.get(value.lower(), -1)
+    pointer = "/spec/failurePolicy" if "failurePolicy" in spec else "/spec"
+    return Setting(Category.FAILURE_POLICY, "", "failurePolicy", {"": (rank, value)}, pointer)
 
 
 def _without(data: Mapping[str, Any], *keys: str) -> dict[str, Any]:
@@ -199,7 +208,14 @@ def kyverno_policy(data: dict[str, Any]) -> tuple[list[str], list[Setting]]:
         name = str(rule.get("name") or f"#{index}")
         names.append(name)
         settings.extend(_kyverno_rule(spec, rule, index, name))
-    rest = _without(spec, "rules", "validationFailureAction", "validationFailureActionOverrides")
+    settings.append(failure_policy(spec))
+    rest = _without(
+        spec,
+        "rules",
+        "validationFailureAction",
+        "validationFailureActionOverrides",
+        "failurePolicy",
+    )
     settings.append(Setting(Category.CONTENT, "", "spec", canonical(rest), "/spec"))
     return names, settings
 
@@ -364,7 +380,9 @@ def validation_settings(data: dict[str, Any], match_key: str) -> list[Setting]:
             )
         )
     settings.extend(_match_resources(spec, match_key))
-    rest = _without(spec, "validationActions", match_key)
+    if data.get("kind") != "ValidatingAdmissionPolicyBinding":
+        settings.append(failure_policy(spec))
+    rest = _without(spec, "validationActions", match_key, "failurePolicy")
     settings.append(Setting(Category.CONTENT, "", "spec", canonical(rest), "/spec"))
     return settings
 

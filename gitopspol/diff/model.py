@@ -21,6 +21,8 @@ class Category(StrEnum):
     KYVERNO_ACTION = "kyverno-action"
     VALIDATION_ACTIONS = "validation-actions"
     GATEKEEPER_ACTION = "gatekeeper-action"
+    #: What admission does when the policy cannot be evaluated: ``Ignore`` < ``Fail``.
+    FAILURE_POLICY = "failure-policy"
     POD_SECURITY = "pod-security"
     #: Exclusions, exceptions, exemptions: a larger set is weaker.
     EXCLUSION = "exclusion"
@@ -41,6 +43,7 @@ ORDERED = frozenset(
         Category.KYVERNO_ACTION,
         Category.VALIDATION_ACTIONS,
         Category.GATEKEEPER_ACTION,
+        Category.FAILURE_POLICY,
         Category.POD_SECURITY,
     }
 )
