@@ -37,6 +37,7 @@ from gitopspol.promote.staging import (
     read_text,
     remove_items,
 )
+from gitopspol.render.model import deep_copy
 
 if TYPE_CHECKING:
     from gitopspol.diff import Change
@@ -256,7 +257,48 @@ class Planner:
         for rel, changes in files.items():
             self._edit_base_file(rel, changes, edits)
         self.work.set(edits)
+        added = [p.key for p in plan.chosen() if p.action is Action.ADD]
+        if added:
+            self._strictest_values(added, edits)
         return {rel: text for rel, text in edits.items() if not self._unchanged(rel, text)}
+
+    def _strictest_values(self, keys: Sequence[str], edits: Edits) -> None:
+        """Give policies new in the base the strictest tier's tier-setting values, as the
+        base's other policies have them (the base alone fails closed).
+
+        Tier settings override these fields in every tier, so no tier renders differently;
+        if one would, the values are left as staged.
+        """
+        from gitopspol.checks import SourceDocument, pointer_to_path
+        from gitopspol.diff import compare
+
+        before = dict(edits)
+        top = {policy_key(r): r for r in self.work.build(self.repo, self.repo.tiers[-1].name)}
+        for key in keys:
+            resource = top.get(key)
+            if resource is None:
+                continue
+            rel = self._base_file(resource)
+            path = self.work.root / rel
+            docs = split_documents(read_text(self.work.root, rel, edits), path)
+            index = resource.origin.doc_index
+            data = yamlio.load_all(docs.text(), path)[index]
+            wanted = deep_copy(data)
+            for change in compare([SourceDocument(data, rel)], [resource]):
+                if is_tier_setting(change):
+                    parts = pointer_to_path(change.pointer)
+                    try:
+                        _set_path(wanted, parts, _get_path(resource.data, parts))
+                    except (KeyError, IndexError, TypeError):
+                        continue  # a setting the strictest tier removes: left as staged
+            if wanted != data:
+                chunk = edit_document(docs.chunks[index], data, wanted, path)
+                edits[rel] = docs.replace(index, chunk).text()
+        self.work.set(edits)
+        if self.work.render(self.repo, self.from_tier) != self.from_text:
+            edits.clear()
+            edits.update(before)
+            self.work.set(edits)
 
     def _unchanged(self, rel: str, text: str | None) -> bool:
         original = self.work.source / rel
@@ -362,6 +404,18 @@ def _has_content(docs: Documents, index: int) -> bool:
         line.strip() and not line.lstrip().startswith(("#", "---"))
         for line in docs.chunks[index].splitlines()
     )
+
+
+def _get_path(data: Any, parts: Sequence[str | int]) -> Any:
+    for part in parts:
+        data = data[part]
+    return deep_copy(data)
+
+
+def _set_path(data: Any, parts: Sequence[str | int], value: Any) -> None:
+    for part in parts[:-1]:
+        data = data.setdefault(part, {}) if isinstance(data, dict) else data[part]
+    data[parts[-1]] = value
 
 
 def _by_file(items: Sequence[StagedItem]) -> dict[str, list[StagedItem]]:

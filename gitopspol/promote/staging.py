@@ -106,7 +106,6 @@ def remove_items(root: Path, items: Iterable[StagedItem], edits: Edits | None = 
         by_kust.setdefault(item.kustomization, []).append(item)
     for kust_rel, chosen in by_kust.items():
         data = yamlio.rt_load(read_text(root, kust_rel, out), root / kust_rel)
-        resources = data.get("resources") or []
         patches = data.get("patches") or []
         drop_resources: set[int] = set()
         files: dict[str, set[int]] = {}
@@ -125,13 +124,12 @@ def remove_items(root: Path, items: Iterable[StagedItem], edits: Edits | None = 
                 out[rel] = None
                 drop_resources |= {i.index for i in chosen if i.file == rel}
         drop_patches = {i.index for i in chosen if i.kind is ItemKind.PATCH}
-        for index in sorted(drop_patches, reverse=True):
-            del patches[index]
-        for index in sorted(drop_resources, reverse=True):
-            del resources[index]
-        if "patches" in data and not patches:
-            del data["patches"]
-        out[kust_rel] = yamlio.rt_dump(data)
+        out[kust_rel] = without_entries(
+            read_text(root, kust_rel, out),
+            data,
+            {"resources": drop_resources, "patches": drop_patches},
+            root / kust_rel,
+        )
         still_used = {
             str((root / kust_rel).parent.joinpath(p["path"]).resolve())
             for p in patches
@@ -147,6 +145,67 @@ def remove_items(root: Path, items: Iterable[StagedItem], edits: Edits | None = 
     return out
 
 
+def without_entries(text: str, data: Any, drops: Mapping[str, set[int]], source: Path) -> str:
+    """``text`` without the entries ``drops`` names (``{key: indexes}`` of top-level lists
+    of the round-trip ``data`` loaded from it, which is edited to match).
+
+    Lines are cut from the text itself, so every other line keeps its bytes: an entry goes
+    with the comment lines right above it, the comments that follow it stay with what
+    follows; a list left empty goes with its key. Where that cannot be done (flow style),
+    the round-trip dump of the edited data is used.
+    """
+    lines = text.splitlines(keepends=True)
+    cut: set[int] = set()
+    for key, indexes in drops.items():
+        entries = data.get(key)
+        if not indexes or entries is None:
+            continue
+        if entries.fa.flow_style():
+            cut.clear()
+            break
+        for index in indexes:
+            cut.update(_span(lines, data, key, index))
+        if len(indexes) == len(entries):
+            cut.add(int(data.lc.key(key)[0]))
+    for key, indexes in drops.items():
+        entries = data.get(key)
+        for index in sorted(indexes, reverse=True):
+            del entries[index]
+        if key in data and indexes and not entries:
+            del data[key]
+    expected = yamlio.rt_dump(data)
+    if cut:
+        edited = "".join(line for number, line in enumerate(lines) if number not in cut)
+        if yamlio.load(edited, source) == yamlio.load(expected, source):
+            return edited
+    return expected
+
+
+def _span(lines: list[str], data: Any, key: str, index: int) -> range:
+    """0-based lines of entry ``index`` of the top-level list ``key``: from the comment
+    lines right above it to its last line (the comments after it belong to what follows)."""
+    entries = data[key]
+    keys = list(data)
+    position = keys.index(key)
+    if index + 1 < len(entries):
+        end = _line(entries, index + 1) - 1
+    elif position + 1 < len(keys):
+        end = int(data.lc.key(keys[position + 1])[0])
+    else:
+        end = len(lines)
+    start = _line(entries, index) - 1
+    while end - 1 > start and _is_comment_or_blank(lines[end - 1]):
+        end -= 1
+    while start > 0 and lines[start - 1].lstrip().startswith("#"):
+        start -= 1
+    return range(start, end)
+
+
+def _is_comment_or_blank(line: str) -> bool:
+    stripped = line.strip()
+    return not stripped or stripped.startswith("#")
+
+
 def _empty_documents(text: str, rel: str, root: Path) -> set[int]:
     """Indexes of empty documents (a file holding only those is deleted)."""
     return {i for i, doc in enumerate(yamlio.load_all(text, root / rel)) if doc is None}
@@ -154,19 +213,12 @@ def _empty_documents(text: str, rel: str, root: Path) -> set[int]:
 
 def entry_lines(root: Path, item: StagedItem) -> range:
     """1-based lines of the item's own text: its document in the resource file, or its
-    entry in the kustomization's ``patches``."""
+    entry in the kustomization's ``patches`` (with the comment lines right above it)."""
     if item.kind is ItemKind.RESOURCE and item.file is not None:
         docs = split_documents(read_text(root, item.file), root / item.file)
         ends = [*docs.lines[1:], 1 << 30]
         return range(docs.lines[item.doc_index], ends[item.doc_index])
-    data = yamlio.rt_load(read_text(root, item.kustomization), root / item.kustomization)
-    patches = data.get("patches") or []
-    end = 1 << 30
-    if item.index + 1 < len(patches):
-        end = _line(patches, item.index + 1)
-    else:
-        keys = list(data)
-        position = keys.index("patches")
-        if position + 1 < len(keys):
-            end = int(data.lc.key(keys[position + 1])[0]) + 1
-    return range(item.line, end)
+    text = read_text(root, item.kustomization)
+    data = yamlio.rt_load(text, root / item.kustomization)
+    span = _span(text.splitlines(keepends=True), data, "patches", item.index)
+    return range(span.start + 1, span.stop + 1)

@@ -74,10 +74,17 @@ def stage_new_policy(root: Path) -> None:
     )
 
 
-def stage_patches(root: Path, patches: str) -> None:
-    """Append entries to sbx's ``patches``."""
-    kust = root / "environments/sbx/kustomization.yaml"
-    kust.write_text(kust.read_text() + patches)
+def stage_patches(root: Path, patches: str, tier: str = "sbx") -> None:
+    """Append entries to the end of the tier's ``patches`` list (before the comments
+    of any key that follows it)."""
+    kust = root / f"environments/{tier}/kustomization.yaml"
+    lines = kust.read_text().splitlines(keepends=True)
+    end = lines.index("patches:\n") + 1
+    while end < len(lines) and not lines[end][:1].isalpha():
+        end += 1
+    while end < len(lines) and lines[end - 1].startswith("#"):
+        end -= 1
+    kust.write_text("".join(lines[:end]) + patches + "".join(lines[end:]))
 
 
 def commit_all(root: Path, message: str, date: str | None = None) -> None:

@@ -13,6 +13,7 @@ from gitopspol.render import build
 from tests.promote.conftest import git
 from tests.promote.helpers import (
     CHANGE_REPOS,
+    NEW_POLICY,
     commit_all,
     renders,
     stage_new_policy,
@@ -83,7 +84,9 @@ def test_stage_and_promote_one_by_one(repo: Path, capsys: pytest.CaptureFixture[
     rule = prd["require-image-tag"]["spec"]["rules"][0]
     assert rule["validate"]["failureAction"] == "Enforce"  # prd's enforcement
     moved = repo / "policies/kyverno/require-image-tag.yaml"
-    assert moved.read_text().startswith("# Staged in sbx: every image names a tag.\n")
+    assert moved.read_text() == NEW_POLICY.replace(
+        'failureAction: "Audit"', 'failureAction: "Enforce"'
+    )  # comments kept; the strictest tier's value, as in the rest of the base
     assert not (repo / "environments/sbx/require-image-tag.yaml").exists()
     assert "- kyverno/require-image-tag.yaml" in (repo / "policies/kustomization.yaml").read_text()
 

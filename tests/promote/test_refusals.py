@@ -88,7 +88,8 @@ def test_soak_time(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert promote(repo, "--min-soak", "3d") == 1
     out = capsys.readouterr().out
     assert "FAIL  soak" in out
-    assert "kustomization.yaml:57 (patch) has been in sbx for 2d" in out
+    assert "environments/sbx/kustomization.yaml:" in out
+    assert " (patch) has been in sbx for 2d" in out
     fresh = next(line for line in out.splitlines() if "(document 1) has been" in line)
     assert fresh.endswith("s, less than 3d")  # seconds old
     assert snapshot(repo) == before

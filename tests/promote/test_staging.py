@@ -107,15 +107,16 @@ def test_patch_changing_two_policies_is_promoted_whole(
 
 
 def test_drift_in_prd_is_shown_not_promoted(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    kust = repo / "environments/prd/kustomization.yaml"
-    kust.write_text(
-        kust.read_text() + "- target:\n"
+    stage_patches(
+        repo,
+        "- target:\n"
         "    kind: K8sAllowedRepos\n"
         "    name: allowed-repos\n"
         "  patch: |-\n"
         "    - op: replace\n"
         "      path: /spec/parameters/repos\n"
-        '      value: ["ubuntu"]\n'
+        '      value: ["ubuntu"]\n',
+        tier="prd",
     )
     commit_all(repo, "edit prd directly")
     head = git(repo, "rev-parse", "HEAD")
