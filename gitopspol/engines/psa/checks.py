@@ -135,7 +135,7 @@ def app_armor_profile(pod: PodView) -> Violation | None:
     psc = pod.psc
     if psc is not None:
         profile = _map(psc.get("appArmorProfile"))
-        if profile is not None and profile.get("type") not in _APPARMOR_TYPES:
+        if profile is not None and _str(profile.get("type")) not in _APPARMOR_TYPES:
             setters.append("pod")
             bad_values.add(_str(profile.get("type")))
             fields.append(pod.pod_field("securityContext", "appArmorProfile", "type"))
@@ -144,7 +144,7 @@ def app_armor_profile(pod: PodView) -> Violation | None:
         if sc is None:
             continue
         profile = _map(sc.get("appArmorProfile"))
-        if profile is not None and profile.get("type") not in _APPARMOR_TYPES:
+        if profile is not None and _str(profile.get("type")) not in _APPARMOR_TYPES:
             names.append(name)
             bad_values.add(_str(profile.get("type")))
             fields.append(f"{path}.securityContext.appArmorProfile.type")
@@ -203,7 +203,9 @@ def capabilities_baseline(pod: PodView) -> Violation | None:
         capabilities = _map(sc.get("capabilities"))
         if capabilities is None:
             continue
-        bad = [_str(c) for c in _list(capabilities.get("add")) if c not in _DEFAULT_CAPABILITIES]
+        bad = [
+            _str(c) for c in _list(capabilities.get("add")) if _str(c) not in _DEFAULT_CAPABILITIES
+        ]
         if bad:
             names.append(name)
             caps.update(bad)
@@ -486,7 +488,7 @@ def _explicit_seccomp(
     if pod.psc is not None:
         profile = _map(pod.psc.get("seccompProfile"))
         if profile is not None:
-            if profile.get("type") in _SECCOMP_TYPES:
+            if _str(profile.get("type")) in _SECCOMP_TYPES:
                 pod_valid = True
             else:
                 setters.append("pod")
@@ -498,7 +500,7 @@ def _explicit_seccomp(
         profile = _map(sc.get("seccompProfile")) if sc is not None else None
         if profile is None:
             unset.append((path, name))
-        elif profile.get("type") not in _SECCOMP_TYPES:
+        elif _str(profile.get("type")) not in _SECCOMP_TYPES:
             names.append(name)
             values.add(_str(profile.get("type")))
             fields.append(f"{path}.securityContext.seccompProfile.type")
