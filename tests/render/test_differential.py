@@ -169,7 +169,16 @@ def trees(draw: st.DrawFn) -> dict[str, str]:
     if draw(st.booleans()):
         overlay["commonAnnotations"] = {"owner": draw(label_values), "note": "rendered by test"}
     if draw(st.booleans()):
-        overlay["images"] = [{"name": "nginx", "newTag": draw(st.sampled_from(("1.27", "latest")))}]
+        image: dict[str, Any] = {
+            "name": draw(st.sampled_from(("nginx", "busybox", "registry.example.com/team/api")))
+        }
+        if draw(st.booleans()):
+            image["newName"] = "mirror.example.com/" + image["name"].rsplit("/", 1)[-1]
+        if draw(st.booleans()):
+            image["newTag"] = draw(st.sampled_from(("1.27", "latest")))
+        if draw(st.booleans()):
+            image["digest"] = "sha256:" + "d" * 64
+        overlay["images"] = [image]
     deploys = [d for d in base_docs if d["kind"] == "Deployment"]
     if deploys and draw(st.booleans()):
         overlay["replicas"] = [
@@ -226,8 +235,36 @@ def trees(draw: st.DrawFn) -> dict[str, str]:
         if draw(st.booleans()):
             sel["name"] = target["metadata"]["name"] if draw(st.booleans()) else ".*"
         patches.append({"target": sel, "patch": json.dumps(ops)})
+    if draw(st.booleans()):
+        ops = [{"op": "add", "path": "/metadata/annotations/selected", "value": "by-label"}]
+        patches.append(
+            {
+                "target": {"labelSelector": f"app={target['metadata']['name']}"},
+                "patch": json.dumps(ops),
+            }
+        )
+    if deploys and draw(st.booleans()):
+        op = draw(st.sampled_from(("replace", "remove")))
+        ops = [{"op": op, "path": "/spec/replicas"} | ({"value": 7} if op == "replace" else {})]
+        patches.append({"target": {"kind": "Deployment"}, "patch": json.dumps(ops)})
     if patches:
         overlay["patches"] = patches
+    if any(d["kind"] == "ConfigMap" for d in base_docs) and deploys and draw(st.booleans()):
+        overlay["replacements"] = [
+            {
+                "source": {"kind": "ConfigMap", "name": "plain", "fieldPath": "data.k"},
+                "targets": [
+                    {
+                        "select": {"kind": "Deployment"},
+                        "fieldPaths": [
+                            "metadata.annotations.from-plain",
+                            "spec.template.spec.containers.[name=app].image",
+                        ],
+                        "options": {"create": True},
+                    }
+                ],
+            }
+        ]
     if draw(st.booleans()):
         files["component/kustomization.yaml"] = _yaml(
             {
