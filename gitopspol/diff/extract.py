@@ -6,11 +6,14 @@ pattern alternatives and ``NotIn`` condition lists), Kyverno PolicyException, Ky
 ValidatingPolicy and Kubernetes ValidatingAdmissionPolicy/Binding (``validationActions``,
 match and exclude rules), Gatekeeper constraints (``enforcementAction`` including
 ``scoped``, match, ``excludedNamespaces``, list parameters classified by name) and
-Namespaces (Pod Security Admission labels, resolved as the admission plugin does).
+Namespaces (Pod Security Admission labels, resolved as the admission plugin does). CEL
+variables holding a literal list (``registries: ["ubuntu"]``) are classified by name like
+Gatekeeper parameters.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -364,6 +367,28 @@ def _match_resources(spec: Mapping[str, Any], key: str) -> list[Setting]:
     return settings
 
 
+def _variable_lists(spec: Mapping[str, Any]) -> list[Setting]:
+    """CEL variables that are literal lists (``["ubuntu", "ghcr.io/acme/"]``), classified by
+    their name like Gatekeeper parameters (``registries`` is an allow-list)."""
+    settings = []
+    for index, variable in enumerate(_list(spec.get("variables"))):
+        name = str(_map(variable).get("name") or "")
+        expression = _map(variable).get("expression")
+        category = classify_parameter(name)
+        if category is Category.CONTENT or not isinstance(expression, str):
+            continue
+        try:
+            value = ast.literal_eval(expression.strip())
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            continue  # not a literal: compared as content
+        if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
+            continue
+        pointer = path_to_pointer(("spec", "variables", index, "expression"))
+        items = frozenset(str(v) for v in value)
+        settings.append(Setting(category, "", f"variables.{name}", items, pointer))
+    return settings
+
+
 def validation_settings(data: dict[str, Any], match_key: str) -> list[Setting]:
     """``validationActions``, match/exclude rules and the rest of a ValidatingPolicy-like spec."""
     spec = _map(data.get("spec"))
@@ -382,7 +407,14 @@ def validation_settings(data: dict[str, Any], match_key: str) -> list[Setting]:
     settings.extend(_match_resources(spec, match_key))
     if data.get("kind") != "ValidatingAdmissionPolicyBinding":
         settings.append(failure_policy(spec))
+    listed = _variable_lists(spec)
+    settings.extend(listed)
     rest = _without(spec, "validationActions", match_key, "failurePolicy")
+    if listed:
+        names = {setting.aspect.removeprefix("variables.") for setting in listed}
+        rest["variables"] = [
+            v for v in _list(spec.get("variables")) if _map(v).get("name") not in names
+        ]
     settings.append(Setting(Category.CONTENT, "", "spec", canonical(rest), "/spec"))
     return settings
 

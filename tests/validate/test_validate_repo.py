@@ -304,3 +304,20 @@ def test_tier_without_overlay(repo: Path, capsys: pytest.CaptureFixture[str]) ->
     line = _replace(repo, "gitopspol.yaml", '- name: "prd"', stg)
     found = _located(repo, capsys)
     assert found == {("GP101", "gitopspol.yaml", line)}
+
+
+def test_registry_added_to_prd_validating_policy(
+    vpol_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = Path(shutil.copytree(vpol_repo, tmp_path / "repo"))
+    assert main(["validate", "-C", str(repo)]) == 0
+    capsys.readouterr()
+    start = _append(
+        repo,
+        PRD,
+        "- target:\n    kind: ValidatingPolicy\n    name: restrict-image-registries\n"
+        "  patch: |-\n    - op: replace\n      path: /spec/variables/0/expression\n"
+        """      value: '["open-policy-agent", "ubuntu", "docker.io/"]'\n""",
+    )
+    found = _located(repo, capsys)
+    assert ("GP205", PRD, start + 6) in found

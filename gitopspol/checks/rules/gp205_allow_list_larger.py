@@ -2,8 +2,9 @@
 
 Allow-lists: Gatekeeper list parameters named like ``repos``, ``allowedCapabilities``,
 ``volumes``, ``allowedHostPaths`` (registries, capabilities, volume types...), the
-alternatives of a Kyverno pattern value (``open-policy-agent* | ubuntu*``) and the values of
-a Kyverno ``NotIn`` deny condition. Deny-lists (parameters named like ``disallowedTags``,
+alternatives of a Kyverno pattern value (``open-policy-agent* | ubuntu*``), the values of
+a Kyverno ``NotIn`` deny condition, and CEL variables of a ValidatingPolicy or VAP that
+hold a literal list and are named like one (``registries: ["ubuntu"]``). Deny-lists (parameters named like ``disallowedTags``,
 ``requiredDropCapabilities``, ``labels``; ``In`` deny conditions) must not lose entries.
 Lists whose meaning gitopspol cannot tell from the name are reported by ``gitopspol diff``
 as changed, not here.
