@@ -173,7 +173,9 @@ class Renderer:
         except GitopspolError as exc:
             if exc.file is not None:
                 raise
-            raise RenderError(exc.message, self._kustomization(Path(path)).path) from None
+            raise RenderError(
+                exc.message, self._kustomization(Path(os.path.abspath(path))).path
+            ) from None
 
     # -- files ----------------------------------------------------------------------------
     def _text(self, path: Path) -> str:
