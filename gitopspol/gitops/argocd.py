@@ -28,6 +28,7 @@ from typing import Any
 from gitopspol.gitops.plan import (
     COMMON_KINDS,
     ENGINE_KINDS,
+    ENGINE_NAMESPACED_KINDS,
     GeneratedFile,
     Source,
     cluster_index,
@@ -120,6 +121,47 @@ hs.message = "Constraint CRD created"
 return hs
 """
 
+_KUBEWARDEN_POLICY_ACTIVE = """\
+-- gitopspol: a Kubewarden policy is healthy once its PolicyServer serves it (policyStatus
+-- active); unscheduled, scheduled and pending mean it is not enforced yet.
+hs = {}
+if obj.status ~= nil and obj.status.policyStatus == "active" then
+  hs.status = "Healthy"
+  hs.message = "Policy active"
+  return hs
+end
+hs.status = "Progressing"
+hs.message = "Waiting for the PolicyServer to serve the policy"
+if obj.status ~= nil and obj.status.policyStatus ~= nil then
+  hs.message = "Policy " .. obj.status.policyStatus
+end
+return hs
+"""
+
+_CONDITIONS_TRUE = """\
+-- gitopspol: healthy once every status condition is True (Degraded on a False one).
+hs = {}
+if obj.status ~= nil and obj.status.conditions ~= nil and #obj.status.conditions > 0 then
+  for _, condition in ipairs(obj.status.conditions) do
+    if condition.status == "False" then
+      hs.status = "Degraded"
+      hs.message = condition.message
+      return hs
+    end
+    if condition.status ~= "True" then
+      hs.status = "Progressing"
+      hs.message = condition.message
+      return hs
+    end
+  end
+  hs.status = "Healthy"
+  return hs
+end
+hs.status = "Progressing"
+hs.message = "Waiting for the controller to report status"
+return hs
+"""
+
 #: ``resource.customizations.health.<group>_<kind>`` scripts, per engine.
 HEALTH_CHECKS: dict[str, tuple[tuple[str, str], ...]] = {
     "kyverno": (
@@ -127,6 +169,13 @@ HEALTH_CHECKS: dict[str, tuple[tuple[str, str], ...]] = {
         ("policies.kyverno.io_ValidatingPolicy", _VALIDATING_POLICY_READY),
     ),
     "gatekeeper": (("templates.gatekeeper.sh_ConstraintTemplate", _CONSTRAINT_TEMPLATE_READY),),
+    "kubewarden": (
+        ("policies.kubewarden.io_AdmissionPolicy", _KUBEWARDEN_POLICY_ACTIVE),
+        ("policies.kubewarden.io_AdmissionPolicyGroup", _KUBEWARDEN_POLICY_ACTIVE),
+        ("policies.kubewarden.io_ClusterAdmissionPolicy", _KUBEWARDEN_POLICY_ACTIVE),
+        ("policies.kubewarden.io_ClusterAdmissionPolicyGroup", _KUBEWARDEN_POLICY_ACTIVE),
+        ("policies.kubewarden.io_PolicyServer", _CONDITIONS_TRUE),
+    ),
 }
 
 
@@ -196,8 +245,13 @@ def app_project(repo: Repository, src: Source) -> dict[str, Any]:
         "sourceRepos": [src.repo_url],
         "destinations": destinations,
         "clusterResourceWhitelist": policy_kinds(repo),
-        # Namespaced kinds: only Kyverno's namespaced policies (none in the scaffold).
-        "namespaceResourceWhitelist": [{"group": "kyverno.io", "kind": "Policy"}],
+        # Namespaced kinds: only the engines' namespaced policies (none in the scaffold).
+        "namespaceResourceWhitelist": [
+            {"group": group, "kind": kind}
+            for group, kind in sorted(
+                {k for engine in repo.engines for k in ENGINE_NAMESPACED_KINDS.get(engine, ())}
+            )
+        ],
     }
     return {
         "apiVersion": API,

@@ -6,12 +6,15 @@ Only the current ``v1`` APIs (``source.toolkit.fluxcd.io/v1``,
 Kustomization of the same path that keeps only its stage's objects (``$patch: delete``
 patches by API group):
 
-1. ``gitopspol-policies``: CRDs, ConstraintTemplates, Kyverno policies, ValidatingAdmission
-   policies; ``wait: true`` plus ``healthCheckExprs`` for the kinds kstatus does not know;
-2. ``gitopspol-constraints`` (Gatekeeper): ``dependsOn`` the policies, so a constraint is
+1. ``gitopspol-engine``: CRDs and Kubewarden PolicyServers (the controllers that serve the
+   policies), ``wait: true``;
+2. ``gitopspol-policies``: ConstraintTemplates, Kyverno and Kubewarden policies,
+   ValidatingAdmissionPolicies; ``wait: true`` plus ``healthCheckExprs`` for the kinds
+   kstatus does not know;
+3. ``gitopspol-constraints`` (Gatekeeper): ``dependsOn`` the policies, so a constraint is
    applied only once Gatekeeper created its CRD (gatekeeper#2047: one Kustomization fails
    server-side dry-run on the unknown kind);
-3. ``gitopspol-namespaces`` (PSA labels): last.
+4. ``gitopspol-namespaces`` (PSA labels): last.
 
 ``prune: true`` removes deleted policies, but CRDs, ConstraintTemplates (deleting one deletes
 its CRD and every constraint) and Namespaces (deleting one deletes its workloads) carry
@@ -35,15 +38,19 @@ SOURCE_API = "source.toolkit.fluxcd.io/v1"
 KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1"
 PRUNE_DISABLED = "kustomize.toolkit.fluxcd.io/prune"
 
-#: API groups of each stage (regular expressions, as Kustomize selectors are).
+#: API groups of the policy kinds (regular expressions, as Kustomize selectors are).
 POLICY_GROUPS = (
-    "apiextensions.k8s.io",
     "kyverno.io",
     "policies.kyverno.io",
     "templates.gatekeeper.sh",
     "admissionregistration.k8s.io",
 )
+CRD_GROUP = "apiextensions.k8s.io"
 CONSTRAINT_GROUP = "constraints.gatekeeper.sh"
+KUBEWARDEN_GROUP = "policies.kubewarden.io"
+KUBEWARDEN_POLICIES = (
+    "ClusterAdmissionPolicy|AdmissionPolicy|ClusterAdmissionPolicyGroup|AdmissionPolicyGroup"
+)
 
 #: CEL health of the policy kinds (https://fluxcd.io/flux/cheatsheets/cel-healthchecks/ has
 #: none for them); evaluated because the stage has ``wait: true``.
@@ -67,6 +74,14 @@ HEALTH_EXPRS: dict[str, tuple[dict[str, str], ...]] = {
             "kind": "ConstraintTemplate",
             "current": "status.created == true",
         },
+    ),
+    "kubewarden": tuple(
+        {
+            "apiVersion": f"{KUBEWARDEN_GROUP}/v1",
+            "kind": kind,
+            "current": "status.policyStatus == 'active'",
+        }
+        for kind in KUBEWARDEN_POLICIES.split("|")
     ),
 }
 
@@ -92,23 +107,23 @@ def _protect(target: dict[str, str]) -> dict[str, Any]:
 
 def stages(repo: Repository) -> list[tuple[str, list[dict[str, Any]]]]:
     """``(name, patches)`` of each stage, in apply order, for the enabled engines."""
-    policies = [
-        _delete({"group": CONSTRAINT_GROUP}),
+    engine = [
+        _delete({"group": _selector_regex((*POLICY_GROUPS, CONSTRAINT_GROUP))}),
+        _delete({"group": _selector_regex((KUBEWARDEN_GROUP,)), "kind": KUBEWARDEN_POLICIES}),
         _delete({"kind": "Namespace"}),
-        _protect({"group": "apiextensions.k8s.io", "kind": "CustomResourceDefinition"}),
+        _protect({"group": CRD_GROUP, "kind": "CustomResourceDefinition"}),
+    ]
+    policies = [
+        _delete({"group": _selector_regex((CRD_GROUP, CONSTRAINT_GROUP))}),
+        _delete({"group": _selector_regex((KUBEWARDEN_GROUP,)), "kind": "PolicyServer"}),
+        _delete({"kind": "Namespace"}),
         _protect({"group": "templates.gatekeeper.sh", "kind": "ConstraintTemplate"}),
     ]
-    out = [("gitopspol-policies", policies)]
+    out = [("gitopspol-engine", engine), ("gitopspol-policies", policies)]
     if "gatekeeper" in repo.engines:
-        out.append(
-            (
-                "gitopspol-constraints",
-                [
-                    _delete({"group": _selector_regex(POLICY_GROUPS)}),
-                    _delete({"kind": "Namespace"}),
-                ],
-            )
-        )
+        others = (CRD_GROUP, *POLICY_GROUPS, KUBEWARDEN_GROUP)
+        constraints = [_delete({"group": _selector_regex(others)}), _delete({"kind": "Namespace"})]
+        out.append(("gitopspol-constraints", constraints))
     if "psa" in repo.engines:
         namespaces = [
             # Anything in a named API group; the core group holds the Namespaces.

@@ -41,6 +41,19 @@ ENGINE_KINDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("constraints.gatekeeper.sh", "*"),
     ),
     "psa": (("", "Namespace"),),
+    "kubewarden": (
+        ("policies.kubewarden.io", "ClusterAdmissionPolicy"),
+        ("policies.kubewarden.io", "ClusterAdmissionPolicyGroup"),
+        ("policies.kubewarden.io", "PolicyServer"),
+    ),
+}
+#: Namespaced policy kinds, per engine (the Argo CD project allows these and no other).
+ENGINE_NAMESPACED_KINDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "kyverno": (("kyverno.io", "Policy"),),
+    "kubewarden": (
+        ("policies.kubewarden.io", "AdmissionPolicy"),
+        ("policies.kubewarden.io", "AdmissionPolicyGroup"),
+    ),
 }
 #: Kinds every tier may carry whatever the engines: ValidatingAdmissionPolicy (+ binding).
 COMMON_KINDS: tuple[tuple[str, str], ...] = (

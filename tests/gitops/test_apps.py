@@ -16,7 +16,7 @@ from gitopspol.errors import ConfigError
 from gitopspol.gitops import MARKER, plan_apps, write_apps
 from gitopspol.repo import load_repository
 from gitopspol.repo.scaffold import init_repository
-from gitopspol.schema import CrdRegistry
+from gitopspol.schema import CrdRegistry, validate_manifest
 from gitopspol.yamlio import load_all
 from tests.conftest import need_shared
 
@@ -98,9 +98,10 @@ def test_manifests_validate_against_upstream_crds(fleet: Path) -> None:
             assert validator is not None, (file.path, doc["apiVersion"], doc["kind"])
             errors = [e.message for e in validator.iter_errors(doc)]
             assert errors == [], (file.path, errors)
+            assert validate_manifest(doc) == [], file.path  # the built-in schemas agree
             checked += 1
-    # 1 AppProject + 2 ApplicationSets + 1 Application; 4 clusters x (GitRepository + 3 stages)
-    assert checked == 4 + 4 * 4
+    # 1 AppProject + 2 ApplicationSets + 1 Application; 4 clusters x (GitRepository + 4 stages)
+    assert checked == 4 + 4 * 5
 
 
 def test_argocd_shape(fleet: Path) -> None:
@@ -146,12 +147,14 @@ def test_flux_shape(fleet: Path) -> None:
     files = {f.path: f.documents for f in plan_apps(load_repository(fleet), "flux").files}
     stages = files["clusters/flux/sbx-2/kustomizations.yaml"]
     assert [d["metadata"]["name"] for d in stages] == [
+        "gitopspol-engine",
         "gitopspol-policies",
         "gitopspol-constraints",
         "gitopspol-namespaces",
     ]
     assert [d["spec"].get("dependsOn") for d in stages] == [
         None,
+        [{"name": "gitopspol-engine"}],
         [{"name": "gitopspol-policies"}],
         [{"name": "gitopspol-constraints"}],
     ]
@@ -162,7 +165,7 @@ def test_flux_shape(fleet: Path) -> None:
         assert doc["spec"]["wait"] is True
         assert doc["spec"]["deletionPolicy"] == "Orphan"
         assert "postBuild" not in doc["spec"]
-    kinds = {e["kind"] for e in stages[0]["spec"]["healthCheckExprs"]}
+    kinds = {e["kind"] for e in stages[1]["spec"]["healthCheckExprs"]}
     assert kinds == {"ClusterPolicy", "ValidatingPolicy", "ConstraintTemplate"}
     (source,) = files["clusters/flux/sbx-2/source.yaml"]
     assert source["apiVersion"] == "source.toolkit.fluxcd.io/v1"
@@ -174,7 +177,7 @@ def test_engines_subset_drops_stages(tmp_path: Path) -> None:
     root = _init(tmp_path / "repo", engines=["kyverno"], gitops="flux")
     files = {f.path: f.documents for f in plan_apps(load_repository(root)).files}
     names = [d["metadata"]["name"] for d in files["clusters/flux/prd-1/kustomizations.yaml"]]
-    assert names == ["gitopspol-policies"]
+    assert names == ["gitopspol-engine", "gitopspol-policies"]
     assert not (root / "components").exists()  # no Argo CD sync waves for a Flux-only repo
 
 
