@@ -3,7 +3,9 @@
 Every policy the base renders must be rendered by every tier, unless gitopspol.yaml waives
 it for that tier (policy, reason, expiry date). When the tier below still has the policy,
 the difference is reported once, as GP207; this rule reports the lowest tier that lost it.
-The finding points at the ``$patch: delete`` in the tier's overlay when there is one.
+The finding points at the ``$patch: delete`` in the tier's overlay when there is one. A
+removal staged in a lower tier for promotion is such a difference: waive it (with its
+reason and an expiry) while it is staged.
 
 Passing example::
 
