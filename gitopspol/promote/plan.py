@@ -40,6 +40,7 @@ from gitopspol.promote.staging import (
 from gitopspol.render.model import deep_copy
 
 if TYPE_CHECKING:
+    from gitopspol.checks import Subject
     from gitopspol.diff import Change
     from gitopspol.render import Resource
     from gitopspol.repo import Repository
@@ -133,8 +134,8 @@ def content_changes(lower: Sequence[Resource], higher: Sequence[Resource]) -> li
     return [c for c in compare(lower, higher) if not is_tier_setting(c)]
 
 
-def policy_key(resource: Resource) -> str | None:
-    """The diff's ``Kind/name`` key of a policy resource (None for other resources)."""
+def policy_key(resource: Subject) -> str | None:
+    """The diff's ``Kind/name`` key of a policy document (None for other resources)."""
     from gitopspol.diff import policy_view
 
     view = policy_view(resource)

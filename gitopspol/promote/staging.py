@@ -164,7 +164,7 @@ def without_entries(text: str, data: Any, drops: Mapping[str, set[int]], source:
             cut.clear()
             break
         for index in indexes:
-            cut.update(_span(lines, data, key, index))
+            cut.update(entry_span(lines, data, key, index))
         if len(indexes) == len(entries):
             cut.add(int(data.lc.key(key)[0]))
     for key, indexes in drops.items():
@@ -181,7 +181,7 @@ def without_entries(text: str, data: Any, drops: Mapping[str, set[int]], source:
     return expected
 
 
-def _span(lines: list[str], data: Any, key: str, index: int) -> range:
+def entry_span(lines: list[str], data: Any, key: str, index: int) -> range:
     """0-based lines of entry ``index`` of the top-level list ``key``: from the comment
     lines right above it to its last line (the comments after it belong to what follows)."""
     entries = data[key]
@@ -220,5 +220,5 @@ def entry_lines(root: Path, item: StagedItem) -> range:
         return range(docs.lines[item.doc_index], ends[item.doc_index])
     text = read_text(root, item.kustomization)
     data = yamlio.rt_load(text, root / item.kustomization)
-    span = _span(text.splitlines(keepends=True), data, "patches", item.index)
+    span = entry_span(text.splitlines(keepends=True), data, "patches", item.index)
     return range(span.start + 1, span.stop + 1)
