@@ -54,8 +54,10 @@ def _sets(category: Category, old: frozenset[str], new: frozenset[str]) -> Direc
     if category is Category.DENY_LIST:
         return Direction.WEAKENED if removed else Direction.STRENGTHENED
     if category is Category.MATCH:
-        # A removed value or a condition the lower tier lacks narrows what the policy sees.
-        if removed or _paths(added) - _paths(old):
+        # A value removed from a filter that remains, or a filter the lower tier lacks,
+        # narrows what the policy sees; a filter dropped altogether widens it.
+        kept = _paths(new)
+        if any(value.partition("=")[0] in kept for value in removed) or kept - _paths(old):
             return Direction.WEAKENED
         return Direction.STRENGTHENED
     return Direction.WEAKENED if added else Direction.STRENGTHENED

@@ -358,3 +358,33 @@ def test_markdown_truncates_cleanly() -> None:
 def test_unknown_tier_is_a_usage_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["diff", "sbx", "stg", "-C", str(repo)]) == 2
     assert "unknown tier 'stg'" in capsys.readouterr().err
+
+
+def test_match_narrowing_and_widening() -> None:
+    def constraint(match: str) -> list[SourceDocument]:
+        text = (
+            "apiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sAllowedRepos\n"
+            f"metadata: {{name: c}}\nspec:\n  match: {match}\n"
+        )
+        return SourceDocument.from_text(text, "c.yaml")
+
+    both = constraint("{kinds: [{kinds: [Pod]}], namespaces: [a, b]}")
+    one = constraint("{kinds: [{kinds: [Pod]}], namespaces: [a]}")
+    everywhere = constraint("{kinds: [{kinds: [Pod]}]}")
+    selected = constraint("{kinds: [{kinds: [Pod]}], labelSelector: {matchLabels: {x: y}}}")
+    directions = {
+        (name, c.direction)
+        for name, (lower, higher) in {
+            "value removed": (both, one),
+            "value added": (one, both),
+            "filter dropped": (one, everywhere),
+            "filter added": (everywhere, selected),
+        }.items()
+        for c in compare(lower, higher)
+    }
+    assert directions == {
+        ("value removed", Direction.WEAKENED),
+        ("value added", Direction.STRENGTHENED),
+        ("filter dropped", Direction.STRENGTHENED),
+        ("filter added", Direction.WEAKENED),
+    }
