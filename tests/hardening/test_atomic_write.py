@@ -81,3 +81,15 @@ def test_build_output_interrupted_keeps_the_previous_file(
     assert capsys.readouterr().err == f"error: {out}: cannot write: No space left on device\n"
     assert out.read_text(encoding="utf-8") == "# the previous build\n"
     assert [p.name for p in out.parent.iterdir()] == ["prd.yaml"]
+
+
+def test_init_interrupted_leaves_no_repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # init renders into a staging folder and renames it into place: stop it at the rename.
+    dest = tmp_path / "new" / "repo"
+    monkeypatch.setattr(os, "replace", _fail(KeyboardInterrupt()))
+    assert main(["init", str(dest), "--defaults"]) == 130
+    monkeypatch.undo()
+    assert capsys.readouterr().err == "error: interrupted\n"
+    assert list(tmp_path.iterdir()) == []
