@@ -18,7 +18,8 @@ since a Git revision: ``git diff --name-only --relative REV`` plus untracked fil
 read-only with the ``git`` executable (GitPython is reserved for ``promote``). A change
 to gitopspol.yaml changes every tier's settings, so it limits nothing. Repository-level
 findings (a tier that does not render, a patch that selects nothing, an expired waiver)
-are always kept.
+and behaviour findings are always kept; the behaviour cases run only when a case, a
+policy or gitopspol.yaml changed.
 """
 
 from __future__ import annotations
@@ -248,7 +249,10 @@ def limit_to_changes(
     kept = []
     for finding in findings:
         located = finding.location is not None and Path(finding.location.file).resolve() in changed
-        if finding.resource is None or finding.resource in touched or located:
+        # Behaviour findings sit at a case but are caused by policies: they only exist when
+        # the cases ran, which they do only when something they depend on changed.
+        behaviour = finding.rule_id.startswith("GP4")
+        if finding.resource is None or finding.resource in touched or located or behaviour:
             kept.append(finding)
     return kept
 

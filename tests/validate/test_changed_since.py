@@ -77,3 +77,14 @@ def test_bad_revision_is_a_usage_error(repo: Path, capsys: pytest.CaptureFixture
     assert "git diff failed" in capsys.readouterr().err
     assert main(["validate", "-C", str(repo), "--changed-since=--output=x"]) == 2
     assert "invalid revision" in capsys.readouterr().err
+
+
+def test_a_changed_policy_that_breaks_a_case_is_reported(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prd = repo / "environments" / "prd" / "kustomization.yaml"
+    prd.write_text(prd.read_text().replace('value: "Enforce"', 'value: "Audit"', 1))
+    assert main(["validate", "-C", str(repo), "--changed-since", "HEAD", "--format", "json"]) == 1
+    rules = {f["rule_id"] for f in json.loads(capsys.readouterr().out)["findings"]}
+    # The prd patch touches every ClusterPolicy, so the old typo's GP301 counts too.
+    assert rules == {"GP109", "GP301", "GP403"}
