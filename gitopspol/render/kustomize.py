@@ -316,7 +316,7 @@ class Renderer:
         self._generators(kust, acc)
         for index, comp in enumerate(data.get("components") or []):
             self._component(kust, acc, comp, stack, index)
-        self._transformers(kust, acc)
+        self._transformers(kust, acc, stack)
         for index, var in enumerate(data.get("vars") or []):
             if not isinstance(var, dict) or not var.get("name"):
                 raise RenderError("a var needs a name and an objref", *kust.where("vars", index))
@@ -556,7 +556,7 @@ class Renderer:
             old.needs_hash = old.needs_hash and res.needs_hash
 
     # -- transformers ------------------------------------------------------------------------
-    def _transformers(self, kust: _Kustomization, acc: Acc) -> None:
+    def _transformers(self, kust: _Kustomization, acc: Acc, stack: list[Path]) -> None:
         data = kust.data
         where = str(kust.path)
 
@@ -611,7 +611,7 @@ class Renderer:
         if data.get("replacements"):
             mark("ReplacementTransformer")
         for index, entry in enumerate(data.get("transformers") or []):
-            self._plugin(kust, acc, entry, index)
+            self._plugin(kust, acc, entry, index, stack)
 
     def _replacement_list(
         self, kust: _Kustomization, entry: Any, index: int
@@ -744,16 +744,19 @@ class Renderer:
             )
         apply_smp(self.schema, acc, candidates[0], doc, origin, loc, options)
 
-    def _plugin(self, kust: _Kustomization, acc: Acc, entry: Any, index: int) -> None:
+    def _plugin(
+        self, kust: _Kustomization, acc: Acc, entry: Any, index: int, stack: list[Path]
+    ) -> None:
         loc = kust.where("transformers", index)
         if not isinstance(entry, str):
             raise RenderError("invalid transformers entry", *loc)
         if "\n" in entry or entry.lstrip().startswith("apiVersion"):
-            configs = [d for d in yamlio.load_all(entry, kust.path) if d is not None]
+            configs = [d for d in _load_all(entry, kust.path) if d is not None]
+        elif not os.path.isabs(entry) and (kust.dir / entry).is_dir():
+            # a kustomization whose resources are transformer configurations
+            configs = [r.data for r in self._accumulate(kust.dir / entry, stack).resources]
         else:
             path = self._file(kust, entry, "transformers", index)
-            if path.is_dir():
-                raise RenderError("transformer kustomization folders are not supported", *loc)
             configs = [d for _, d in self._documents(path)]
         for config in configs:
             if not isinstance(config, dict):
@@ -792,7 +795,12 @@ class Renderer:
             )
         elif kind == "NamespaceTransformer":
             ns = (config.get("metadata") or {}).get("namespace") or config.get("namespace") or ""
-            set_namespace(acc, str(ns), fs if fs is not None else acc.config.namespace)
+            set_namespace(
+                acc,
+                str(ns),
+                fs if fs is not None else acc.config.namespace,
+                unset_only=bool(config.get("unsetOnly")),
+            )
         elif kind == "PatchTransformer":
             self._patch(kust, acc, config, ())
         elif kind == "PatchStrategicMergeTransformer":
@@ -835,8 +843,13 @@ class Renderer:
         meta_opts = kust.data.get("buildMetadata") or []
         sort = kust.data.get("sortOptions") or {}
         if sort.get("order") != "fifo":
-            legacy = sort.get("legacySortOptions") or {}
-            kept = legacy_sort(kept, legacy.get("orderFirst"), legacy.get("orderLast"))
+            legacy = sort.get("legacySortOptions")
+            if isinstance(legacy, dict):
+                kept = legacy_sort(
+                    kept, legacy.get("orderFirst") or [], legacy.get("orderLast") or []
+                )
+            else:
+                kept = legacy_sort(kept)
         for res in kept:
             annotations = res.meta.get("annotations")
             if isinstance(annotations, dict):
@@ -1096,7 +1109,12 @@ def _yaml11_json_patch(ops: list[Any], text: str) -> list[Any]:
 
 
 def _crd_config(doc: dict[str, Any], config: Config) -> None:
-    """Name-reference specs from ``x-kubernetes-object-ref-*`` in OpenAPI definitions."""
+    """Field specs from the ``x-kubernetes-*`` extensions of OpenAPI definitions (``crds:``).
+
+    ``object-ref-kind``/``-api-version``/``-name-key`` make name references,
+    ``label-selector`` a commonLabels field, ``annotation`` a commonAnnotations field and
+    ``identity`` a name prefix/suffix field (kustomize ``LoadConfigFromCRDs``).
+    """
     found = doc.get("definitions")
     definitions: dict[str, Any] = found if isinstance(found, dict) else doc
 
@@ -1112,8 +1130,16 @@ def _crd_config(doc: dict[str, Any], config: Config) -> None:
         for prop, value in props(name).items():
             if not isinstance(value, dict):
                 continue
+            here = S.FieldSpec("/".join([*path, prop]), gvk[0], gvk[1], gvk[2])
+            if "x-kubernetes-label-selector" in value:
+                config.common_labels = S.merge_specs(config.common_labels, [here])
+            if "x-kubernetes-annotation" in value:
+                config.common_annotations = S.merge_specs(config.common_annotations, [here])
+            if "x-kubernetes-identity" in value:
+                config.name_prefix = S.merge_specs(config.name_prefix, [here])
+                config.name_suffix = S.merge_specs(config.name_suffix, [here])
             ref_kind = value.get("x-kubernetes-object-ref-kind")
-            if ref_kind:
+            if ref_kind and "x-kubernetes-object-ref-api-version" in value:
                 key = value.get("x-kubernetes-object-ref-name-key") or "name"
                 fs = S.FieldSpec("/".join([*path, prop, key]), gvk[0], gvk[1], gvk[2])
                 config.add_name_reference(

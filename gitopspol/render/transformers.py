@@ -136,18 +136,30 @@ def apply_json(res: Res, ops: list[Any], origin: Origin, loc: tuple[str, int | N
         del after["annotations"]
 
 
-def set_namespace(acc: Acc, namespace: str, specs: list[S.FieldSpec]) -> None:
+def set_namespace(
+    acc: Acc, namespace: str, specs: list[S.FieldSpec], unset_only: bool = False
+) -> None:
+    """The namespace transformer (``api/filters/namespace``).
+
+    Every namespaced kind (all unknown kinds included) gets ``metadata.namespace``;
+    ``Namespace`` objects are renamed; binding subjects named ``default`` follow.
+    ``unset_only`` keeps namespaces that are already set.
+    """
+
+    def value(old: Any) -> Any:
+        return old if unset_only and old else namespace
+
     others = [fs for fs in specs if fs.path != "metadata/namespace"]
     for res in acc.resources:
         res.store_previous_id()
         group, version, kind = res.group, res.version, res.kind
         if not SCOPE.is_cluster(group, kind):
-            res.meta["namespace"] = namespace
+            res.meta["namespace"] = value(res.meta.get("namespace"))
         binding = kind in ("RoleBinding", "ClusterRoleBinding")
         if binding:
             for subject in res.data.get("subjects") or []:
                 if isinstance(subject, dict) and subject.get("name") == "default":
-                    subject["namespace"] = namespace
+                    subject["namespace"] = value(subject.get("namespace"))
         for fs in others:
             if binding and fs.path == "subjects[]/namespace":
                 continue
@@ -155,7 +167,7 @@ def set_namespace(acc: Acc, namespace: str, specs: list[S.FieldSpec]) -> None:
                 continue
             if not fs.selects(group, version, kind):
                 continue
-            _set_scalar(res.data, fs, lambda _old: namespace)
+            _set_scalar(res.data, fs, value)
     _check_unique(acc)
 
 
@@ -724,19 +736,28 @@ def _gvk_string(res: Res) -> str:
 
 def legacy_sort(items: list[Res], first: Any = None, last: Any = None) -> list[Res]:
     """kustomize's legacy resource order (``LegacyOrderTransformer``)."""
-    first_list = list(first) if first else list(ORDER_FIRST)
-    last_list = list(last) if last else list(ORDER_LAST)
+    custom = first is not None or last is not None  # custom lists replace both defaults
+    first_list = list(first or []) if custom else list(ORDER_FIRST)
+    last_list = list(last or []) if custom else list(ORDER_LAST)
     orders: dict[str, int] = {}
     for index, kind in enumerate(first_list):
         orders.setdefault(kind, index - len(first_list))
     for index, kind in enumerate(last_list):
         orders.setdefault(kind, index + 1)
 
-    def key(res: Res) -> tuple[int, bool, str, str]:
-        # Kustomize >= 5.5 puts the core v1 Namespace before a Namespace kind of any other
-        # group (the one exception to ordering by the group_version_kind string).
-        core_namespace = res.kind == "Namespace" and res.group == ""
-        ns = res.namespace or "~X"
-        return orders.get(res.kind, 0), not core_namespace, _gvk_string(res), f"{ns}|{res.name}"
+    def compare(a: Res, b: Res) -> int:
+        rank_a, rank_b = orders.get(a.kind, 0), orders.get(b.kind, 0)
+        if rank_a != rank_b:
+            return -1 if rank_a < rank_b else 1
+        gvk_a, gvk_b = _gvk_string(a), _gvk_string(b)
+        if gvk_a != gvk_b:
+            # Kustomize >= 5.5 puts the core v1 Namespace before a Namespace kind of another
+            # group: the one exception to ordering by the group_version_kind string.
+            if a.kind == b.kind == "Namespace" and "" in (a.group, b.group):
+                return -1 if a.group == "" else 1
+            return -1 if gvk_a < gvk_b else 1
+        id_a = f"{a.namespace or '~X'}|{a.name}"
+        id_b = f"{b.namespace or '~X'}|{b.name}"
+        return (id_a > id_b) - (id_a < id_b)
 
-    return sorted(items, key=key)
+    return sorted(items, key=functools.cmp_to_key(compare))
