@@ -175,6 +175,7 @@ def rule_context(
     settings: dict[str, Any] = {
         "render_errors": {k: _error_data(v) for k, v in rendered.errors.items()},
         "patches": _patches(repo),
+        "root": str(repo.root.absolute()),
         "overlays": {t: str(repo.environment_dir(t).absolute()) for t in repo.tier_names},
         "profiles": {tier.name: tier.settings() for tier in repo.tiers},
         "waivers": _waivers(repo),

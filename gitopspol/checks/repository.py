@@ -3,6 +3,8 @@
 Repository data reaches rules as plain values in ``RuleContext.settings`` (so documented
 examples can state it in YAML), all optional:
 
+``root``
+    the repository folder (absolute).
 ``base``
     the rendered ``policies/`` folder: its resources (or plain data, in examples).
 ``render_errors``
