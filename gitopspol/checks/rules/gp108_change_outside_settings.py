@@ -78,9 +78,10 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
         if change.direction == "added" and not change.rule:
             message = f"{change.policy} exists only in {top}, not in the base (policies/)"
         else:
+            what = change.after if change.category == "content" else change.aspect
             message = (
                 f"{top} changes {change.policy}{where} outside its tier settings: "
-                f"{change.aspect} ({change.direction})"
+                f"{what} ({change.direction})"
             )
         yield change_finding(RULE, change, top, message)
 
