@@ -12,7 +12,12 @@ that pipeline's bytes directly, without building events or calling a YAML librar
 * go-yaml v2's scalar style choice (``encode.go`` ``stringv`` and ``emitterc.go``
   ``yaml_emitter_analyze_scalar`` / ``select_scalar_style``): plain, single-quoted,
   double-quoted with escapes, or literal block with chomping and indentation indicators;
-* folding of long plain, single- and double-quoted scalars at go-yaml's ``best_width`` (80).
+* folding of long plain, single- and double-quoted scalars at go-yaml's ``best_width`` (80);
+* what the JSON round trip does to strings (NEL folding, refused control characters), raised
+  as :class:`~gitopspol.errors.RenderError` where kustomize fails.
+
+:func:`source_block_scalar` covers the one step before: kyaml's go-yaml v3 round trip, which
+changes scalars written as folded blocks (``>``) in the source.
 
 The references are go-yaml v2.4.0 (``gopkg.in/yaml.v2``, the copy that ``sigs.k8s.io/yaml``
 v1.4 vendors as ``goyaml.v2``): ``emitterc.go``, ``encode.go``, ``resolve.go``, ``sorter.go``.
