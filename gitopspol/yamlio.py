@@ -83,10 +83,10 @@ _TIMESTAMP_RE = re.compile(
     r"(?:\.(?P<f>[0-9]+))?(?P<z>Z|[-+][0-9]{2}:[0-9]{2})?)?$"
 )
 _GO_INT_RE = re.compile(r"^[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$")
-_GO_FLOAT_RE = re.compile(
-    r"^[-+]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|inf|infinity|nan)$",
-    re.IGNORECASE,
-)
+# go-yaml v3 resolve.go: yamlStyleFloat, tried on the text without underscores for values
+# that start with a digit or a sign; a value starting with "." goes to ParseFloat as written.
+_GO_FLOAT_RE = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+_GO_DOT_FLOAT_RE = re.compile(r"^\.[0-9]+(?:[eE][-+]?[0-9]+)?$")
 
 
 def parse_go_int(text: str) -> int | None:
@@ -167,7 +167,11 @@ def _resolve_plain(value: str) -> tuple[str, Any]:
     special = _SPECIAL.get(value)
     if special is not None:
         return special
-    if value and (value[0].isdigit() or value[0] in "+-."):
+    if value.startswith("."):
+        if _GO_DOT_FLOAT_RE.match(value):
+            return _FLOAT, float(value)
+        return _STR, value
+    if value and (value[0].isdigit() or value[0] in "+-"):
         if value[0].isdigit():
             ts = _TIMESTAMP_RE.match(value)
             if ts is not None:

@@ -34,6 +34,14 @@ from gitopspol.errors import InputError
         ("12:30", "12:30"),
         ("0.1.2", "0.1.2"),
         ("'0755'", "0755"),
+        # Checked against kubectl kustomize v5.5 (go-yaml v3).
+        ("._5", "._5"),
+        (".5", 0.5),
+        ("1_0.5", 10.5),
+        ("+inf", "+inf"),
+        ("0x_1F", 31),
+        ("1_", 1),
+        ("_1", "_1"),
     ],
 )
 def test_scalars_resolve_like_go_yaml_v3(text: str, expected: object) -> None:
