@@ -205,8 +205,11 @@ class StrategicMerge:
                 keys = self.schema.list_keys(*self.gvk, sub_names)
                 if keys and isinstance(current, list):
                     dest[key] = self._list(current, value, keys, sub_names, sub_ppath, sub)
-                else:
+                elif keys:
                     dest[key] = self._replace_list(value)
+                    self._note(sub, sub_ppath)
+                else:  # an atomic list is replaced verbatim, directives included (kyaml)
+                    dest[key] = value
                     self._note(sub, sub_ppath)
             else:
                 dest[key] = value
