@@ -81,6 +81,10 @@ class Resource:
         """``metadata.namespace`` or the empty string."""
         return str((self.data.get("metadata") or {}).get("namespace") or "")
 
+    def patched_fields(self) -> dict[str, tuple[str, int]]:
+        """JSON pointer -> ``(file, line)`` of every field a patch set (lines resolved now)."""
+        return {pointer: origin.location() for pointer, origin in self.field_origins.items()}
+
     def field_location(self, pointer: str) -> tuple[str, int]:
         """``(file, line)`` that set the field at ``pointer`` or its closest patched parent.
 

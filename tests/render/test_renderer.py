@@ -157,3 +157,13 @@ def test_json_patch_append_records_the_new_index(tmp_path: Path) -> None:
     file, line = policy.field_location("/spec/rules/1/name")
     assert file.endswith("kustomization.yaml")
     assert line == 7
+
+
+def test_patched_fields_map_pointers_to_patch_lines(tmp_path: Path) -> None:
+    build_file_tree(tmp_path, TREE)
+    [policy] = build(tmp_path / "environments" / "prd")
+    patched = policy.patched_fields()
+    assert patched["/spec/validationFailureAction"][1] == 6
+    assert patched["/spec/validationFailureAction"][0].endswith("enforce.yaml")
+    assert patched["/metadata/labels"][0].endswith("environments/prd/kustomization.yaml")
+    assert "/spec/rules/0/name" not in patched
