@@ -42,11 +42,17 @@ class AdmissionRequest:
 
     @property
     def name(self) -> str:
-        return str((self.resource.get("metadata") or {}).get("name", ""))
+        return str(self._metadata.get("name", ""))
 
     @property
     def namespace(self) -> str:
-        return str((self.resource.get("metadata") or {}).get("namespace", "") or "")
+        return str(self._metadata.get("namespace", "") or "")
+
+    @property
+    def _metadata(self) -> dict[str, Any]:
+        # A malformed object (metadata that is not a mapping) has no name or namespace.
+        metadata = self.resource.get("metadata")
+        return metadata if isinstance(metadata, dict) else {}
 
 
 class Status(StrEnum):
