@@ -93,3 +93,44 @@ def test_init_interrupted_leaves_no_repository(
     monkeypatch.undo()
     assert capsys.readouterr().err == "error: interrupted\n"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_apps_interrupted_leaves_whole_files_and_recovers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    assert main(["init", str(repo), "--defaults"]) == 0
+    assert main(["apps", "-C", str(repo)]) == 0
+    clusters = repo / "clusters"
+    before = {p: p.read_bytes() for p in clusters.rglob("*") if p.is_file()}
+    assert len(before) >= 3
+    config = repo / "gitopspol.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8") + "repoURL: https://example.com/policies.git\n",
+        encoding="utf-8",
+    )
+    real_replace = os.replace
+    calls: list[str] = []
+
+    def replace_once(src: str, dst: Any) -> None:
+        # The first file is written, the second write is interrupted.
+        calls.append(str(dst))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace_once)
+    assert main(["apps", "-C", str(repo)]) == 130
+    monkeypatch.undo()
+    capsys.readouterr()
+    after = {p: p.read_bytes() for p in clusters.rglob("*") if p.is_file()}
+    assert set(after) == set(before), "no temporary file left, no file lost"
+    changed = [p for p in before if after[p] != before[p]]
+    assert [str(p) for p in changed] == calls[:1]
+    assert b"https://example.com/policies.git" in after[changed[0]]
+    # Running the command again completes the update.
+    assert main(["apps", "-C", str(repo)]) == 0
+    final = {p: p.read_bytes() for p in clusters.rglob("*") if p.is_file()}
+    assert all(b"https://example.com/policies.git" in final[p] for p in changed)
+    assert main(["apps", "-C", str(repo)]) == 0
+    assert "0 written" in capsys.readouterr().out
