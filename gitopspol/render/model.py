@@ -126,7 +126,9 @@ class Res:
         "generated",
         "needs_hash",
         "origin",
+        "prefixes",
         "prev",
+        "suffixes",
         "transformations",
     )
 
@@ -140,6 +142,9 @@ class Res:
         self.needs_hash = False
         self.behavior = ""
         self.transformations: list[tuple[str, str]] = []
+        #: name prefixes and suffixes applied, innermost first (kustomize build annotations)
+        self.prefixes: list[str] = []
+        self.suffixes: list[str] = []
 
     def copy(self) -> Res:
         """A deep copy (the data is copied; provenance records are immutable and shared)."""
@@ -150,6 +155,8 @@ class Res:
         other.needs_hash = self.needs_hash
         other.behavior = self.behavior
         other.transformations = list(self.transformations)
+        other.prefixes = list(self.prefixes)
+        other.suffixes = list(self.suffixes)
         return other
 
     # -- identity ------------------------------------------------------------------------

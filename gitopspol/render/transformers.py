@@ -191,6 +191,11 @@ def _set_scalar(data: dict[str, Any], fs: S.FieldSpec, change: Any) -> None:
 
 
 def prefix_suffix(acc: Acc, prefix: str, suffix: str, specs: list[S.FieldSpec]) -> None:
+    """namePrefix / nameSuffix (and PrefixSuffixTransformer) on the name field specs.
+
+    Each rename is remembered (previous id, and the prefix/suffix itself, which name
+    back-references use to tell apart same-named resources of two renamed bases).
+    """
     for res in acc.resources:
         if (res.group, res.kind) in S.PREFIX_SKIP:
             continue
@@ -199,7 +204,19 @@ def prefix_suffix(acc: Acc, prefix: str, suffix: str, specs: list[S.FieldSpec]) 
                 continue
             if fs.path == "metadata/name":
                 res.store_previous_id()
+                if prefix:
+                    res.prefixes.append(prefix)
+                if suffix:
+                    res.suffixes.append(suffix)
             _set_scalar(res.data, fs, lambda old: f"{prefix}{old}{suffix}")
+
+
+def _same_ending(a: list[str], b: list[str]) -> bool:
+    """kustomize ``SameEndingSubSlice``: one list ends the other; empty matches only empty."""
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    if not short:
+        return not long
+    return long[len(long) - len(short) :] == short
 
 
 def label_specs(entry: dict[str, Any], config: Config) -> list[S.FieldSpec]:
@@ -575,6 +592,13 @@ def _referral(
         ):
             continue
         picked.append(cand)
+    if len(picked) > 1:  # kustomize then prefers the referral renamed like the referrer
+        picked = [
+            p
+            for p in picked
+            if _same_ending(p.prefixes, referrer.prefixes)
+            and _same_ending(p.suffixes, referrer.suffixes)
+        ]
     if not picked:
         return None
     if len(picked) > 1 and len({(p.name, p.namespace) for p in picked}) > 1:
