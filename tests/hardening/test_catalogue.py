@@ -8,7 +8,7 @@ Each entry is a folder holding the input files and ``case.yaml``:
 * ``stderr``: the exact stderr (one ``error: <file>:<line>: <what>`` line, or empty);
 * ``stdout`` (optional): the exact stdout;
 * ``setup`` (optional): inputs the runner makes instead of committing them (a 50 MB file, a
-  symlink out of the tree);
+  symlink out of the tree, a repository made by ``gitopspol init`` under the entry's files);
 * ``absent`` (optional): paths that must not exist afterwards (nothing written, nothing run).
 
 The entry is copied to a temporary folder first, so a command that writes cannot change the
@@ -42,9 +42,22 @@ def _symlink_passwd(work: Path) -> None:
     (work / "evil.yaml").symlink_to("/etc/passwd")
 
 
+def _init_repo(work: Path) -> None:
+    """A repository made by ``gitopspol init`` in ``repo/``, the entry's ``repo/`` files on top."""
+    repo = work / "repo"
+    extra = work.parent / f"{work.name}-repo-files"
+    if repo.exists():
+        repo.rename(extra)
+    assert main(["init", str(repo), "--defaults"]) == 0
+    if extra.exists():
+        shutil.copytree(extra, repo, dirs_exist_ok=True)
+        shutil.rmtree(extra)
+
+
 SETUPS: dict[str, Callable[[Path], None]] = {
     "big-file": _big_file,
     "symlink-passwd": _symlink_passwd,
+    "init-repo": _init_repo,
 }
 
 
@@ -54,8 +67,8 @@ def _relative(text: str, work: Path) -> str:
 
 def test_catalogue_is_complete() -> None:
     # The issue's list of hostile inputs; an entry that disappears fails here.
-    assert len(ENTRIES) == 30
-    for prefix in ("yaml-", "render-", "verify-", "config-", "init-"):
+    assert len(ENTRIES) == 36
+    for prefix in ("yaml-", "render-", "verify-", "config-", "init-", "repo-"):
         assert any(name.startswith(prefix) for name in ENTRIES), prefix
 
 
@@ -69,6 +82,7 @@ def test_entry(
     (work / "case.yaml").unlink()
     if "setup" in case:
         SETUPS[case["setup"]](work)
+        capsys.readouterr()
     monkeypatch.chdir(work)
     code = main([str(arg) for arg in case["argv"]])
     out, err = capsys.readouterr()
