@@ -29,6 +29,7 @@ COMMANDS: tuple[str, ...] = (
     "check",
     "verify",
     "psa",
+    "stage",
     "promote",
     "apps",
 )
