@@ -135,7 +135,7 @@ def test_no_commit_and_dry_run(repo: Path, capsys: pytest.CaptureFixture[str]) -
     head = git(repo, "rev-parse", "HEAD")
     assert promote(repo, "--dry-run") == 0
     out = capsys.readouterr().out
-    assert "would write environments/sbx/kustomization.yaml" in out
+    assert "would write (--dry-run)\n        environments/sbx/kustomization.yaml\n" in out
     assert git(repo, "status", "--porcelain") == ""
     assert promote(repo, "--no-commit") == 0
     assert git(repo, "rev-parse", "HEAD") == head

@@ -80,11 +80,11 @@ def run(args: argparse.Namespace) -> int:
         out.write("a gate failed: nothing was written\n")
         return 1
     if result.written:
-        out.write(f"wrote {', '.join(result.files)}\n")
+        out.write("wrote\n" + "".join(f"        {path}\n" for path in result.files))
         if result.commit:
             out.write(f"committed {result.commit[:12]} on branch {result.branch}\n")
         else:
             out.write("left uncommitted in the work tree (--no-commit)\n")
     elif result.files:
-        out.write(f"would write {', '.join(result.files)} (--dry-run)\n")
+        out.write("would write (--dry-run)\n" + "".join(f"        {p}\n" for p in result.files))
     return 0
