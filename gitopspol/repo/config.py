@@ -18,7 +18,7 @@ from gitopspol.resources import data_path
 from gitopspol.yamlio import load, locate, read_text
 
 CONFIG_FILE = "gitopspol.yaml"
-_SETTING_KEYS = ("kyverno", "validatingPolicy", "gatekeeper", "psa")
+_SETTING_KEYS = ("kyverno", "validatingPolicy", "gatekeeper", "psa", "kubewarden")
 
 
 def _load_checked(path: Path, schema: dict[str, Any]) -> tuple[dict[str, Any], str]:
@@ -46,6 +46,10 @@ def tier_from_settings(
         psa_audit=PsaMode(**psa["audit"]),
         psa_warn=PsaMode(**psa["warn"]),
         description=description,
+        # Optional (added later): without it, protect exactly when Gatekeeper denies.
+        kubewarden_mode=(doc.get("kubewarden") or {}).get(
+            "mode", "protect" if doc["gatekeeper"]["enforcementAction"] == "deny" else "monitor"
+        ),
     )
 
 

@@ -40,6 +40,8 @@ class Tier:
     psa_audit: PsaMode
     psa_warn: PsaMode
     description: str = ""
+    #: Kubewarden ``spec.mode`` (``monitor`` < ``protect``).
+    kubewarden_mode: str = "protect"
 
     @property
     def psa_labels(self) -> dict[str, str]:
@@ -68,6 +70,7 @@ class Tier:
                     ("warn", self.psa_warn),
                 )
             },
+            "kubewarden": {"mode": self.kubewarden_mode},
         }
 
 

@@ -105,8 +105,16 @@ DEFS: dict[str, Any] = {
             "required": ["enforce", "audit", "warn"],
             "properties": {"enforce": _PSA_MODE, "audit": _PSA_MODE, "warn": _PSA_MODE},
         },
+        "kubewarden": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["mode"],
+            "properties": {"mode": {"enum": ["monitor", "protect"]}},
+        },
     },
 }
+#: Settings a tier may leave out (added after repositories recorded their tier settings).
+OPTIONAL_SETTINGS = ("kubewarden",)
 
 
 def _optional(schema: Any) -> Any:
@@ -118,6 +126,7 @@ def _optional(schema: Any) -> Any:
 
 DEFS["overrides"] = _optional(DEFS["settings"])
 _SETTINGS = {name: {"$ref": f"#/$defs/settings/{name}"} for name in DEFS["settings"]}
+_REQUIRED_SETTINGS = [name for name in DEFS["settings"] if name not in OPTIONAL_SETTINGS]
 _OVERRIDES = {name: {"$ref": f"#/$defs/overrides/{name}"} for name in DEFS["settings"]}
 
 #: A built-in tier profile (``environments/<name>.yaml``).
@@ -126,7 +135,7 @@ PROFILE_SCHEMA: dict[str, Any] = {
     "title": "gitopspol tier profile",
     "type": "object",
     "additionalProperties": False,
-    "required": ["name", "rank", *_SETTINGS],
+    "required": ["name", "rank", *_REQUIRED_SETTINGS],
     "properties": {
         "name": {"$ref": "#/$defs/dnsLabel"},
         "rank": {"type": "integer", "minimum": 0},
@@ -234,7 +243,7 @@ TIER_SETTINGS_SCHEMA: dict[str, Any] = {
     "additionalProperties": {
         "type": "object",
         "additionalProperties": False,
-        "required": ["profile", "rank", *_SETTINGS],
+        "required": ["profile", "rank", *_REQUIRED_SETTINGS],
         "properties": {
             "profile": {"$ref": "#/$defs/dnsLabel"},
             "rank": {"type": "integer", "minimum": 0},
