@@ -265,3 +265,45 @@ def test_missing_repo_url_warns(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "no repoURL" in capsys.readouterr().err
     text = (root / "clusters" / "argocd" / "appproject.yaml").read_text()
     assert "https://git.example.invalid/policy-repo.git" in text
+
+
+def test_gp501_unknown_tier_and_post_build(repo: Path) -> None:
+    from gitopspol.checks import SourceDocument
+    from gitopspol.gitops.state import gitops_state
+
+    config = repo / "gitopspol.yaml"
+    text = config.read_text()
+    config.write_text(text.replace('  tier: "prd"\n', '  tier: "prod"\n', 1))
+    line = config.read_text().splitlines().index('  tier: "prod"') + 1
+    found = _gp501(repo)
+    assert found == [
+        (
+            str(config),
+            line,
+            "cluster prd-1 runs tier 'prod', which gitopspol.yaml does not define (tiers: sbx, prd)",
+        )
+    ]
+    config.write_text(text)
+    # A Flux Kustomization with postBuild under clusters/: policies with '${' get a warning.
+    (repo / "clusters" / "custom.yaml").write_text(
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n"
+        "  name: custom\nspec:\n  postBuild:\n    substitute: {region: eu}\n"
+    )
+    assert gitops_state(repo)["post_build"] is True
+    policy = (
+        "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: p\nspec:\n"
+        "  rules:\n  - name: r\n    validate:\n      message: 'HOME is ${HOME}'\n"
+    )
+    escaped = policy.replace("${HOME}", "$${HOME}").replace("name: p\n", "name: q\n")
+    disabled = policy.replace(
+        "name: p\n",
+        "name: s\n  annotations:\n    kustomize.toolkit.fluxcd.io/substitute: disabled\n",
+    )
+    docs = SourceDocument.from_text("---\n".join([policy, escaped, disabled]), "p.yaml")
+    ctx = RuleContext(tiers={"sbx": docs, "prd": docs}, settings={"root": str(repo)})
+    findings = run_rules(ctx, [get_rule("GP501")])
+    assert [(f.resource, f.severity.value, f.location) for f in findings] == [
+        ("ClusterPolicy/p", "warning", findings[0].location)
+    ]
+    assert findings[0].location is not None
+    assert (findings[0].location.file, findings[0].location.line) == ("p.yaml", 9)
