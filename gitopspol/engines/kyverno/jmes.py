@@ -101,6 +101,18 @@ def _functions_class() -> type[Any]:
         def _func_replace_all(self, s: str, old: str, new: str) -> str:
             return _replace(s, old, new, -1)
 
+        @signature({"types": ["string"]}, {"types": ["array-string"]})
+        def _func_join(self, separator: str, array: list[str]) -> str:
+            size = sum(map(len, array)) + len(separator) * max(len(array) - 1, 0)
+            if size > MAX_STRING_CHARS:
+                raise _too_long("join")
+            return separator.join(array)
+
+        @signature({"types": []})
+        def _func_to_string(self, arg: Any) -> str:
+            check_size(arg, MAX_STRING_CHARS, "to_string")
+            return str(jf.Functions._func_to_string(self, arg))
+
         @signature({"types": ["string"]}, {"types": ["string"]})
         def _func_trim(self, s: str, cut: str) -> str:
             return s.strip(cut)
@@ -375,6 +387,39 @@ def _regex_replace(pattern: str, src: str, expand: Callable[[Any], str]) -> str:
     return str(_regex(pattern).sub(replacement, src))
 
 
+#: Longest list ``[]`` (flatten) may build.
+MAX_ITEMS = 1_000_000
+#: Largest query result, in nodes plus string characters (a 1.5 MB request is far below).
+MAX_RESULT_SIZE = 16 * 1024 * 1024
+
+
+def check_size(value: Any, limit: int, what: str) -> None:
+    """Refuse ``value`` when its size, written out (nodes plus string characters, shared
+    parts counted each time), exceeds ``limit``. Sizes are memoised per container, so
+    this takes time linear in the distinct values however often they are shared."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(value, False)]
+    while stack:
+        item, done = stack.pop()
+        if isinstance(item, str):
+            continue
+        if not isinstance(item, list | dict) or (not done and id(item) in sizes):
+            continue
+        children = list(item.values()) if isinstance(item, dict) else item
+        if not done:
+            stack.append((item, True))
+            stack.extend((child, False) for child in children)
+            continue
+        total = 1 + sum(len(c) if isinstance(c, str) else sizes.get(id(c), 1) for c in children)
+        if isinstance(item, dict):
+            total += sum(len(k) for k in item if isinstance(k, str))
+        if total > limit:
+            raise PolicyError(f"{what}: result is larger than {limit} (nodes and characters)")
+        sizes[id(item)] = total
+    if isinstance(value, str) and len(value) > limit:
+        raise PolicyError(f"{what}: result is larger than {limit} (nodes and characters)")
+
+
 def _fmt_duration(seconds: Decimal) -> str:
     """Go's ``time.Duration.String()`` for whole nanoseconds."""
     nanos = int(seconds * Decimal(1_000_000_000))
@@ -502,6 +547,12 @@ def _interpreter() -> Any:
 
             visit_index_expression = visit_subexpression
 
+            def visit_flatten(self, node: Any, value: Any) -> Any:
+                result = super().visit_flatten(node, value)
+                if isinstance(result, list) and len(result) > MAX_ITEMS:
+                    raise PolicyError(f"flatten: more than {MAX_ITEMS} items")
+                return result
+
         _INTERPRETER = _GoInterpreter(jmespath.Options(custom_functions=_functions_class()()))
     return _INTERPRETER
 
@@ -529,11 +580,15 @@ def query(expr: str, data: Any) -> Any:
             if re.search(rf"(?<![\w.$\"]){re.escape(name)}(?!\w)", expr):
                 raise UnresolvedVariable(f"context entry {name} could not be loaded: {reason}")
     try:
-        return _interpreter().visit(compiled.parsed, data)
+        result = _interpreter().visit(compiled.parsed, data)
     except JMESPathError as exc:
         raise UnresolvedVariable(f"JMESPath query {expr!r} failed: {exc}") from None
     except (TypeError, ValueError, ArithmeticError, KeyError, IndexError) as exc:
         raise UnresolvedVariable(f"JMESPath query {expr!r} failed: {exc}") from None
+    # A result can share one value many times over ([@, @] | [@, @] | ...): whoever walks
+    # or prints it next would do exponential work.
+    check_size(result, MAX_RESULT_SIZE, f"JMESPath query {expr!r}")
+    return result
 
 
 _HAS_VARIABLES: dict[int, tuple[Any, bool]] = {}
