@@ -6,6 +6,7 @@ A policy that would loop (for practical purposes) forever is stopped and reporte
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -139,6 +140,23 @@ def test_jmespath_string_growth_is_bounded(expr: str) -> None:
     start = time.monotonic()
     with pytest.raises(PolicyError, match="longer than 4194304 characters"):
         jmes.query(expr, {"s": "a" * 1000})
+    assert time.monotonic() - start < 2
+
+
+@pytest.mark.parametrize(
+    ("expr", "message"),
+    [
+        # Doubling through shared references: 2^41 strings if written out.
+        ("[@, @]" + " | [@, @]" * 40 + " | to_string(@)", "to_string: result is larger"),
+        ("[@, @]" + " | [@, @]" * 40, "result is larger than 16777216"),
+        ("[@, @][]" + " | [@, @][]" * 40, "flatten: more than 1000000 items"),
+        ("join('', [s, s, s, s, s])", "join: result would be longer"),
+    ],
+)
+def test_jmespath_structure_growth_is_bounded(expr: str, message: str) -> None:
+    start = time.monotonic()
+    with pytest.raises(PolicyError, match=re.escape(message)):
+        jmes.query(expr, {"s": "a" * 1_000_000})
     assert time.monotonic() - start < 2
 
 
