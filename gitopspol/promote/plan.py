@@ -168,14 +168,17 @@ class Planner:
         root = self.work.root
         overlay = root / _overlay_rel(self.repo, self.from_tier)
         for item in candidates(root, overlay):
+            # A staged resource stages its own policy, even when the tier cannot render
+            # without it (a staged patch of that policy needs it).
+            affected = self._defines(item)
             self.work.set(remove_items(root, [item]))
             try:
                 without = self.work.build(self.repo, self.from_tier)
+                affected |= {c.policy for c in content_changes(without, self.from_before)}
             except GitopspolError:
-                continue  # an item others depend on (a patch's resource): not a change alone
+                pass  # only what the item defines
             finally:
                 self.work.set({})
-            affected = {c.policy for c in content_changes(without, self.from_before)}
             if affected:
                 self.effects[item] = affected
         grouped: dict[str, list[Change]] = {}
@@ -195,6 +198,17 @@ class Planner:
             policies.append(PolicyPlan(key, action, tuple(changes), items))
         selected = self._select(policies, names)
         return Plan(self.from_tier, self.to_tier, tuple(policies), selected)
+
+    def _defines(self, item: StagedItem) -> set[str]:
+        """The policy a staged resource document defines (empty for patches)."""
+        from gitopspol.checks import SourceDocument
+
+        if item.kind is not ItemKind.RESOURCE or item.file is None:
+            return set()
+        path = self.work.root / item.file
+        doc = yamlio.load_all_file(path)[item.doc_index]
+        key = policy_key(SourceDocument(doc, str(path), item.doc_index)) if doc else None
+        return {key} if key else set()
 
     def _select(self, policies: list[PolicyPlan], names: Sequence[str]) -> tuple[str, ...]:
         staged = [p for p in policies if p.staged]

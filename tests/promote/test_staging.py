@@ -9,7 +9,14 @@ import pytest
 from gitopspol.cli.main import main
 from gitopspol.render import build
 from tests.promote.conftest import git
-from tests.promote.helpers import NEW_POLICY, commit_all, renders, snapshot, stage_patches
+from tests.promote.helpers import (
+    NEW_POLICY,
+    commit_all,
+    renders,
+    snapshot,
+    stage_new_policy,
+    stage_patches,
+)
 
 
 def promote(root: Path, *args: str) -> int:
@@ -123,7 +130,31 @@ def test_drift_in_prd_is_shown_not_promoted(repo: Path, capsys: pytest.CaptureFi
     assert promote(repo) == 0
     out = capsys.readouterr().out
     assert "   change  K8sAllowedRepos/allowed-repos" in out
-    assert "not staged in sbx: prd's overlay differs" in out
+    assert "not promotable: no resources or patches entry of sbx's overlay" in out
     assert "nothing staged in sbx to promote" in out
     assert git(repo, "rev-parse", "HEAD") == head
     assert promote(repo, "--policy", "allowed-repos") == 2
+
+
+def test_new_policy_with_a_staged_patch_of_it(repo: Path) -> None:
+    stage_new_policy(repo)
+    stage_patches(
+        repo,
+        "- target:\n"
+        "    kind: ClusterPolicy\n"
+        "    name: require-image-tag\n"
+        "  patch: |-\n"
+        "    - op: replace\n"
+        "      path: /spec/rules/0/validate/message\n"
+        "      value: Pin an image tag.\n",
+    )
+    commit_all(repo, "stage a new policy, then a patch of it")
+    staged = renders(repo)
+    assert promote(repo, "--policy", "require-image-tag") == 0
+    assert renders(repo)["sbx"] == staged["sbx"]
+    rule = prd_policy(repo, "ClusterPolicy", "require-image-tag")["spec"]["rules"][0]  # type: ignore[index]
+    assert rule["validate"]["message"] == "Pin an image tag."
+    assert rule["validate"]["failureAction"] == "Enforce"
+    base = (repo / "policies/kyverno/require-image-tag.yaml").read_text()
+    assert '      message: "Pin an image tag."\n' in base  # quoted like the value it replaced
+    assert base.startswith("# Staged in sbx: every image names a tag.\n")

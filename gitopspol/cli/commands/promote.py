@@ -66,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
             out.write(f"            {rule}{change.aspect}: {values} ({change.direction.value})\n")
         if not policy.staged:
             out.write(
-                f"            not staged in {plan.from_tier}: {plan.to_tier}'s overlay differs\n"
+                f"            not promotable: no resources or patches entry of {plan.from_tier}'s "
+                f"overlay makes this difference ({plan.to_tier}'s overlay differs?)\n"
             )
         for item in policy.items:
             out.write(f"            staged in {item.describe()}\n")
