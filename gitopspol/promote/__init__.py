@@ -6,6 +6,7 @@ Public API::
             message=None, commit=True, min_soak=None, now=None) -> Promotion
     commit_message(plan, source, subject=None) -> str
     parse_duration(text) -> datetime.timedelta
+    stage(root, tier, *, add=(), edit=(), remove=()) -> list[str]   (gitopspol.promote.stage)
     Promotion, Plan, PolicyPlan, StagedItem, Gate, Action, ItemKind
 
 This package is the only user of GitPython in gitopspol (imported lazily, in
