@@ -92,7 +92,8 @@ def generate(
         env_files.append(spec["env"])
     for env in env_files:
         path, raw = read(env)
-        items.extend(_env_pairs(path, raw.decode("utf-8", "replace"), source))
+        text = raw.decode("utf-8", "replace")
+        items.extend(_env_pairs(path, text[1:] if text.startswith("\ufeff") else text, source))
     for entry in spec.get("files") or []:
         if not isinstance(entry, str):
             raise RenderError(f"invalid file entry {entry!r}", source)
