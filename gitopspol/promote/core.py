@@ -228,12 +228,15 @@ def _errors(root: Path, tier: str) -> dict[tuple[str, str], str]:
 
 def _validation_gate(root: Path, tier: str, before: Mapping[tuple[str, str], str]) -> Gate:
     """The promoted copy adds no error about ``tier`` to those the repository had."""
-    new = [text for key, text in _errors(root, tier).items() if key not in before]
+    after = _errors(root, tier)
+    new = [text for key, text in after.items() if key not in before]
     if new:
         return Gate("validate", False, tuple(new))
-    kept = f" ({len(before)} error(s) it had before remain)" if before else ""
-    return Gate(
-        "validate",
-        True,
-        (f"{tier} passes schema, consistency, strictness and behaviour cases{kept}",),
-    )
+    notes = [f"{tier} passes schema, consistency, strictness and behaviour cases"]
+    if after:
+        notes.append(
+            f"{len(after)} error(s) it had before remain ('gitopspol validate' lists them)"
+        )
+    if len(before) > len(after):
+        notes.append(f"{len(before) - len(after)} error(s) it had before are fixed")
+    return Gate("validate", True, tuple(notes))

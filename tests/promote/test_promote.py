@@ -39,6 +39,9 @@ def test_stage_and_promote_one_by_one(repo: Path, capsys: pytest.CaptureFixture[
     assert " * change  K8sAllowedRepos/allowed-repos" in out
     assert "   add     ClusterPolicy/require-image-tag" in out
     assert "committed" in out
+    # The new policy still staged makes prd behave more leniently than sbx (GP401), before
+    # and after: the gate lets that through and says so.
+    assert "error(s) it had before remain ('gitopspol validate' lists them)" in out
     assert "on branch promote-repos" in out
     first = renders(repo)
     assert first["sbx"] == staged["sbx"]  # sbx renders the same bytes
@@ -78,6 +81,7 @@ def test_stage_and_promote_one_by_one(repo: Path, capsys: pytest.CaptureFixture[
     )
     assert git(repo, "rev-parse", "--abbrev-ref", "HEAD").startswith("promote/sbx-to-prd/")
     assert git(repo, "log", "-1", "--format=%s").strip() == "Tag rule"
+    assert "error(s) it had before are fixed" in capsys.readouterr().out
     second = renders(repo)
     assert second["sbx"] == staged["sbx"]
     prd = {d["metadata"]["name"]: d for d in (r.data for r in build(repo / "environments/prd"))}
