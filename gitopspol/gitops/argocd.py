@@ -183,16 +183,16 @@ def generate(repo: Repository, src: Source) -> list[GeneratedFile]:
     """Every Argo CD file for ``repo``: project, per-tier ApplicationSets or per-cluster
     Applications, and the health-check ConfigMap fragment."""
     files = [
-        GeneratedFile(f"{FOLDER}/appproject.yaml", (app_project(repo, src),), ("clusters",)),
+        GeneratedFile.of(f"{FOLDER}/appproject.yaml", (app_project(repo, src),), ("clusters",)),
     ]
     checks = health_checks(repo)
     if checks is not None:
-        files.append(GeneratedFile(f"{FOLDER}/argocd-cm-health.yaml", (checks,), ("engines",)))
+        files.append(GeneratedFile.of(f"{FOLDER}/argocd-cm-health.yaml", (checks,), ("engines",)))
     for index, tier in enumerate(repo.tiers):
         labelled = tuple(c.name for c in repo.clusters if c.tier == tier.name and not c.server)
         if labelled:
             files.append(
-                GeneratedFile(
+                GeneratedFile.of(
                     f"{FOLDER}/applicationset-{tier.name}.yaml",
                     (application_set(repo, src, tier.name, labelled),),
                     ("tiers", _tier_index(repo, tier.name, index)),
@@ -202,7 +202,7 @@ def generate(repo: Repository, src: Source) -> list[GeneratedFile]:
     for cluster in repo.clusters:
         if cluster.server:
             files.append(
-                GeneratedFile(
+                GeneratedFile.of(
                     f"{FOLDER}/application-{cluster.name}.yaml",
                     (application(src, cluster.name, cluster.tier, cluster.server),),
                     ("clusters", cluster_index(repo, cluster.name)),

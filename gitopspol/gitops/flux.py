@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitopspol.gitops.plan import GeneratedFile, Source, cluster_index
+from gitopspol.gitops.plan import GeneratedFile, Source, cluster_index, file_text
 from gitopspol.repo.model import Repository
 
 NAMESPACE = "flux-system"
@@ -188,17 +188,25 @@ def kustomizations(repo: Repository, tier: str) -> list[dict[str, Any]]:
 
 
 def generate(repo: Repository, src: Source) -> list[GeneratedFile]:
-    """Per cluster: ``source.yaml`` (GitRepository) and ``kustomizations.yaml``."""
+    """Per cluster: ``source.yaml`` (GitRepository) and ``kustomizations.yaml``.
+
+    Clusters of one tier get identical files: each distinct file is dumped once.
+    """
+    source_docs = (git_repository(src),)
+    source_text = file_text(source_docs)
+    per_tier: dict[str, tuple[tuple[dict[str, Any], ...], str]] = {}
     files: list[GeneratedFile] = []
     for cluster in repo.clusters:
+        if cluster.tier not in per_tier:
+            docs = tuple(kustomizations(repo, cluster.tier))
+            per_tier[cluster.tier] = (docs, file_text(docs))
+        docs, text = per_tier[cluster.tier]
         origin = ("clusters", cluster_index(repo, cluster.name))
         folder = f"{FOLDER}/{cluster.name}"
-        files.append(GeneratedFile(f"{folder}/source.yaml", (git_repository(src),), origin))
         files.append(
-            GeneratedFile(
-                f"{folder}/kustomizations.yaml",
-                tuple(kustomizations(repo, cluster.tier)),
-                (*origin, "tier"),
-            )
+            GeneratedFile.of(f"{folder}/source.yaml", source_docs, origin, text=source_text)
+        )
+        files.append(
+            GeneratedFile.of(f"{folder}/kustomizations.yaml", docs, (*origin, "tier"), text=text)
         )
     return files

@@ -74,11 +74,28 @@ class GeneratedFile:
     #: For a file shared by several clusters (an ApplicationSet): their names, to blame a
     #: change of the file on the cluster that joined or left it.
     clusters: tuple[str, ...] = ()
+    #: The file's bytes (as text): the marker, then the documents (see :func:`file_text`).
+    text: str = ""
 
-    @property
-    def text(self) -> str:
-        """The file's bytes (as text): the marker, then the documents."""
-        return f"{MARKER}\n{yamlio.dump_all(self.documents)}"
+    @classmethod
+    def of(
+        cls,
+        path: str,
+        documents: tuple[dict[str, Any], ...],
+        origin: tuple[str | int, ...],
+        clusters: tuple[str, ...] = (),
+        *,
+        text: str | None = None,
+    ) -> GeneratedFile:
+        """A file whose text is dumped from ``documents`` (or given, when already dumped)."""
+        return cls(
+            path, documents, origin, clusters, file_text(documents) if text is None else text
+        )
+
+
+def file_text(documents: tuple[dict[str, Any], ...]) -> str:
+    """What a generated file holds: the marker line, then the documents as YAML."""
+    return f"{MARKER}\n{yamlio.dump_all(documents)}"
 
 
 @dataclass(frozen=True, slots=True)
