@@ -89,8 +89,18 @@ def pointer_to_path(pointer: str) -> PathParts:
     parts: list[str | int] = []
     for raw in pointer.lstrip("/").split("/"):
         part = raw.replace("~1", "/").replace("~0", "~")
-        parts.append(int(part) if part.isdigit() else part)
+        parts.append(int(part) if part.isascii() and part.isdigit() else part)
     return tuple(parts)
+
+
+def field_at(data: Any, *path: str) -> Any:
+    """The value at ``path`` of nested mappings, None where a step is missing or not a mapping
+    (rules read untrusted documents: ``spec`` may be a list, ``metadata`` a string)."""
+    for key in path:
+        if not isinstance(data, Mapping):
+            return None
+        data = data.get(key)
+    return data
 
 
 def resource_id(data: Mapping[str, Any]) -> str:
@@ -144,11 +154,9 @@ class RuleContext:
                 if data.get("kind") == "ConstraintTemplate" and str(
                     data.get("apiVersion", "")
                 ).startswith("templates.gatekeeper.sh/"):
-                    names = (((data.get("spec") or {}).get("crd") or {}).get("spec") or {}).get(
-                        "names"
-                    ) or {}
-                    if isinstance(names, dict) and isinstance(names.get("kind"), str):
-                        found[names["kind"]] = data
+                    kind = field_at(data, "spec", "crd", "spec", "names", "kind")
+                    if isinstance(kind, str):
+                        found[kind] = data
             self._templates[tier] = found
         template = self._templates[tier].get(kind)
         if template is None and self.crds is not None:

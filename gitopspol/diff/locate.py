@@ -26,7 +26,7 @@ def _pointer_variants(pointer: str) -> list[str]:
     while probe:
         out.append(probe)
         head, _, last = probe.rpartition("/")
-        if last.isdigit():
+        if last.isascii() and last.isdigit():
             out.append(f"{head}/-")
         probe = head
     return out

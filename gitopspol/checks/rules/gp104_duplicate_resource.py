@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from gitopspol.checks.base import Rule, RuleContext, Scope, resource_id
+from gitopspol.checks.base import Rule, RuleContext, Scope, field_at, resource_id
 from gitopspol.findings import Finding, Severity
 
 
@@ -46,13 +46,12 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
         seen: set[tuple[str, str, str, str]] = set()
         for doc in docs:
             data = doc.data
-            meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
             group = str(data.get("apiVersion") or "").rpartition("/")[0]
             key = (
                 group,
                 str(data.get("kind") or ""),
-                str((meta or {}).get("namespace") or ""),
-                str((meta or {}).get("name") or ""),
+                str(field_at(data, "metadata", "namespace") or ""),
+                str(field_at(data, "metadata", "name") or ""),
             )
             if key in seen:
                 message = (

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from gitopspol.checks.base import Rule, RuleContext, Scope, resource_id
+from gitopspol.checks.base import Rule, RuleContext, Scope, field_at, resource_id
 from gitopspol.findings import Finding, Severity
 from gitopspol.schema.crds import CONSTRAINTS_GROUP
 
@@ -47,8 +47,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
         for doc in docs:
             data = doc.data
             if data.get("kind") == "ConstraintTemplate":
-                crd = ((data.get("spec") or {}).get("crd") or {}).get("spec") or {}
-                kinds.add(str((crd.get("names") or {}).get("kind") or ""))
+                kinds.add(str(field_at(data, "spec", "crd", "spec", "names", "kind") or ""))
         for doc in docs:
             data = doc.data
             kind = str(data.get("kind") or "")

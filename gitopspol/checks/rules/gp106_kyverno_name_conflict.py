@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from gitopspol.checks.base import Rule, RuleContext, Scope, resource_id
+from gitopspol.checks.base import Rule, RuleContext, Scope, field_at, resource_id
 from gitopspol.findings import Finding, Severity
 
 _KINDS = frozenset(
@@ -64,7 +64,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             group = str(data.get("apiVersion") or "").rpartition("/")[0]
             if kind not in _KINDS or group not in _GROUPS:
                 continue
-            name = str((data.get("metadata") or {}).get("name") or "")
+            name = str(field_at(data, "metadata", "name") or "")
             if name not in first:
                 first[name] = (kind, resource_id(data))
             elif first[name][0] != kind:

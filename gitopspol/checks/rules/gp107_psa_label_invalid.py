@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from gitopspol.checks.base import Rule, RuleContext, Scope, Subject, for_each_document
+from gitopspol.checks.base import Rule, RuleContext, Scope, Subject, field_at, for_each_document
 from gitopspol.engines.psa.namespace import LABEL_PREFIX, MODES, namespace_policy
 from gitopspol.findings import Finding, Severity
 
@@ -45,7 +45,7 @@ def check(doc: Subject, tier: str, ctx: RuleContext) -> Iterator[Finding]:
     data = doc.data
     if data.get("kind") != "Namespace" or "/" in str(data.get("apiVersion") or ""):
         return
-    labels = (data.get("metadata") or {}).get("labels")
+    labels = field_at(data, "metadata", "labels")
     if not isinstance(labels, dict):
         return
     for error in namespace_policy(labels).errors:

@@ -45,7 +45,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from gitopspol.checks.base import Rule, RuleContext, Scope
+from gitopspol.checks.base import Rule, RuleContext, Scope, field_at
 from gitopspol.checks.repository import views
 from gitopspol.diff.locate import locate
 from gitopspol.findings import Finding, Severity
@@ -57,18 +57,19 @@ def _expected(profile: Mapping[str, Any]) -> dict[str, tuple[int, str]]:
     from gitopspol.engines.psa.versions import LEVELS
 
     out: dict[str, tuple[int, str]] = {}
-    kyverno = (profile.get("kyverno") or {}).get("failureAction")
+    kyverno = field_at(profile, "kyverno", "failureAction")
     if isinstance(kyverno, str):
         out["kyverno-action"] = (KYVERNO_ACTIONS.get(kyverno.lower(), -1), kyverno)
-    actions = (profile.get("validatingPolicy") or {}).get("validationActions")
+    actions = field_at(profile, "validatingPolicy", "validationActions")
     if isinstance(actions, list) and actions:
         rank = max(VALIDATION_ACTIONS.get(str(a).lower(), -1) for a in actions)
         out["validation-actions"] = (rank, ", ".join(map(str, actions)))
-    gatekeeper = (profile.get("gatekeeper") or {}).get("enforcementAction")
+    gatekeeper = field_at(profile, "gatekeeper", "enforcementAction")
     if isinstance(gatekeeper, str):
         out["gatekeeper-action"] = (GATEKEEPER_ACTIONS.get(gatekeeper.lower(), -1), gatekeeper)
-    for mode, setting in (profile.get("psa") or {}).items():
-        level = str((setting or {}).get("level", ""))
+    psa = profile.get("psa")
+    for mode, setting in psa.items() if isinstance(psa, Mapping) else ():
+        level = str(field_at(setting, "level") or "")
         if level in LEVELS:
             out[f"psa:{mode}"] = (LEVELS.index(level), level)
     return out
