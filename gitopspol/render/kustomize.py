@@ -634,6 +634,8 @@ class Renderer:
         self, kust: _Kustomization, entry: dict[str, Any], where: tuple[str | int, ...]
     ) -> tuple[list[tuple[Any, Origin]], bool]:
         """The patch documents of a ``patches`` entry and whether it is a JSON 6902 patch."""
+        if entry.get("path") is not None and entry.get("patch") is not None:
+            raise RenderError("patch and path can't be set at the same time", *kust.where(*where))
         if entry.get("path") is not None:
             path = self._file(kust, entry["path"], *where, "path")
             docs = self._documents(path)
@@ -674,9 +676,14 @@ class Renderer:
         if is_json or json_only:
             if not isinstance(target, dict):
                 raise RenderError("a JSON 6902 patch needs a target", *loc)
+            if not docs:
+                raise RenderError("empty patch", *loc)
             ops, origin = docs[0]
             if not isinstance(ops, list):
                 raise RenderError("a JSON 6902 patch must be a list of operations", *loc)
+            if not ops and not json_only:
+                # kustomize: "illegally qualifies as both an SM and JSON patch"
+                raise RenderError("an empty list is not a patch", *loc)
             for res in select(acc.resources, target, loc):
                 apply_json(res, ops, origin, loc)
             return
