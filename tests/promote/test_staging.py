@@ -158,3 +158,30 @@ def test_new_policy_with_a_staged_patch_of_it(repo: Path) -> None:
     base = (repo / "policies/kyverno/require-image-tag.yaml").read_text()
     assert '      message: "Pin an image tag."\n' in base  # quoted like the value it replaced
     assert base.startswith("# Staged in sbx: every image names a tag.\n")
+
+
+@pytest.mark.kubectl
+def test_promoted_repository_renders_alike_with_kubectl(repo: Path) -> None:
+    """What promotion writes is plain Kustomize: ``kubectl kustomize`` renders each tier
+    exactly as gitopspol does, before and after (the repository needs no gitopspol)."""
+    from tests.scaffold.helpers import kubectl_text
+
+    stage_new_policy(repo)
+    stage_patches(
+        repo,
+        "- patch: |-\n"
+        "    $patch: delete\n"
+        "    apiVersion: kyverno.io/v1\n"
+        "    kind: ClusterPolicy\n"
+        "    metadata:\n"
+        "      name: pod-security-baseline\n",
+    )
+    commit_all(repo, "stage an addition and a removal")
+    staged = renders(repo)
+    for tier, text in staged.items():
+        assert kubectl_text(repo / "environments" / tier) == text
+    assert promote(repo) == 0
+    promoted = renders(repo)
+    assert promoted["sbx"] == staged["sbx"]
+    for tier, text in promoted.items():
+        assert kubectl_text(repo / "environments" / tier) == text
