@@ -267,7 +267,10 @@ def stale_files(repo: Repository, target: str | None = None) -> list[Drift]:
         if file.path not in on_disk:
             drifts.append(Drift(file.path, "missing", config, _line(config_text, file.origin)))
             continue
-        old = path.read_text(encoding="utf-8", errors="replace")
+        try:
+            old = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            old = ""  # unreadable: reported as changed, 'gitopspol apps' rewrites it
         if old != file.text:
             origin = _blame(repo, file, old)
             drifts.append(Drift(file.path, "changed", config, _line(config_text, origin)))
