@@ -154,9 +154,9 @@ class RuleContext:
                 if data.get("kind") == "ConstraintTemplate" and str(
                     data.get("apiVersion", "")
                 ).startswith("templates.gatekeeper.sh/"):
-                    kind = field_at(data, "spec", "crd", "spec", "names", "kind")
-                    if isinstance(kind, str):
-                        found[kind] = data
+                    defined = field_at(data, "spec", "crd", "spec", "names", "kind")
+                    if isinstance(defined, str):
+                        found[defined] = data
             self._templates[tier] = found
         template = self._templates[tier].get(kind)
         if template is None and self.crds is not None:

@@ -91,4 +91,5 @@ def locate(subject: Subject, pointer: str) -> Location:
             below = sorted(k for k in origins if k.startswith(pointer + "/"))
             pointer = below[0] if below else pointer
     file, line = subject.field_location(pointer)
-    return Location(*refine(file, line, pointer))
+    # Files reached through ../ (a component of an overlay) are reported by their real path.
+    return Location(*refine(os.path.normpath(file) if file else file, line, pointer))
