@@ -567,7 +567,9 @@ def _referral(
             continue
         if not any(n == old for _, n, _ in cand.prev):
             continue
-        if ref.group and cand.group != ref.group.split("/")[0]:
+        # exact, as kustomize: its IngressClass entry says group "networking.k8s.io/v1", so
+        # ingressClassName is never updated
+        if ref.group and cand.group != ref.group:
             continue
         if ref.version and cand.version != ref.version:
             continue
