@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 _OP_PATH = re.compile(r"""^\s*-?\s*path:\s*["']?([^"'\s]+)["']?\s*$""")
 _OP_START = re.compile(r"^\s*-\s")
+#: An operation written on one line: ``- {op: add, path: /spec/a, value: 1}`` (or JSON).
+_FLOW_PATH = re.compile(r"""["']?path["']?\s*:\s*["']?([^"'\s,}]+)["']?\s*[,}]""")
 
 
 def _pointer_variants(pointer: str) -> list[str]:
@@ -67,6 +69,9 @@ def refine(file: str, line: int, pointer: str) -> tuple[str, int]:
         for i, (number, text) in enumerate(block):
             found = _OP_PATH.match(text)
             if not found or found.group(1) != candidate:
+                flow = _FLOW_PATH.search(text)
+                if flow and flow.group(1) == candidate:
+                    return file, number
                 continue
             # The operation's value line (before the next operation starts), else the path.
             for later_number, later in block[i + 1 :]:
