@@ -226,6 +226,8 @@ class Renderer:
                 *kust.where(*where),
             )
         _check_yaml11_bools(kust)
+        if _ANY_DATE_RE.search(text):
+            _raw_timestamps(data, text)
         return kust
 
     def _file(self, kust: _Kustomization, rel: Any, *where: str | int) -> Path:
@@ -916,6 +918,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
+_ANY_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
 
 
 _NONFINITE_RE = re.compile(r"\.(?:inf|nan)\b", re.IGNORECASE)
@@ -1011,6 +1014,37 @@ _BOOL_FIELDS = frozenset(
         "create",
     }
 )
+
+
+def _raw_timestamps(data: Any, text: str) -> None:
+    """Unquoted dates in a kustomization keep their text, as sigs.k8s.io/yaml reads them
+    (``since: 2024-01-01`` is the label value ``"2024-01-01"``, not an RFC 3339 time)."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        root = yaml.compose(text, Loader=loader)
+    except yaml.YAMLError:
+        return
+    stamp = "tag:yaml.org,2002:timestamp"
+    stack: list[tuple[Any, Any]] = [(root, data)]
+    while stack:
+        node, value = stack.pop()
+        if isinstance(node, yaml.MappingNode) and isinstance(value, dict):
+            for key_node, value_node in node.value:
+                key = key_node.value
+                if key not in value:
+                    continue
+                if isinstance(value_node, yaml.ScalarNode) and value_node.tag == stamp:
+                    value[key] = value_node.value
+                else:
+                    stack.append((value_node, value[key]))
+        elif isinstance(node, yaml.SequenceNode) and isinstance(value, list):
+            for index, (item_node, item) in enumerate(zip(node.value, value, strict=False)):
+                if isinstance(item_node, yaml.ScalarNode) and item_node.tag == stamp:
+                    value[index] = item_node.value
+                else:
+                    stack.append((item_node, item))
 
 
 _YAML11_BOOLS = frozenset(
