@@ -11,7 +11,7 @@ from gitopspol.errors import ConfigError, GitError, GitopspolError
 from gitopspol.findings import Finding, Severity
 from gitopspol.promote import gitrepo
 from gitopspol.promote.model import Gate, ItemKind, Plan, Promotion
-from gitopspol.promote.plan import Planner, content_changes, scratch
+from gitopspol.promote.plan import BASE_DIR, Planner, content_changes, scratch
 from gitopspol.promote.staging import entry_lines
 
 if TYPE_CHECKING:
@@ -190,6 +190,21 @@ def _after_gates(planner: Planner, plan: Plan) -> list[Gate]:
             ),
         )
     )
+    changed = [t for t, text in planner.above.items() if planner.render_or_none(t) != text]
+    if changed:
+        top = repo.tiers[-1].name
+        gates.append(
+            Gate(
+                "higher tiers unchanged",
+                False,
+                tuple(
+                    f"{tier} would change too: promotion writes the shared base {BASE_DIR}/, "
+                    f"which every tier renders; promote to the strictest tier "
+                    f"({plan.from_tier} -> {top})"
+                    for tier in changed
+                ),
+            )
+        )
     left = [c for c in content_changes(to_after, from_after) if c.policy in plan.selected]
     gates.append(
         Gate(

@@ -154,14 +154,26 @@ class Planner:
     from_before: list[Resource] = field(default_factory=list)
     to_before: list[Resource] = field(default_factory=list)
     effects: dict[StagedItem, set[str]] = field(default_factory=dict)
+    #: Rendered text of the tiers ranked above the higher tier, before promotion.
+    above: dict[str, str | None] = field(default_factory=dict)
     #: Errors the higher tier had before promotion (the validate gate's baseline).
     errors_before: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def render_both(self) -> None:
-        """Render both tiers as they are (errors propagate: the render gate)."""
+        """Render both tiers as they are (errors propagate: the render gate), and the
+        tiers above the higher one (their text, None when they do not render)."""
         self.from_before = self.work.build(self.repo, self.from_tier)
         self.from_text = self.work.render(self.repo, self.from_tier)
         self.to_before = self.work.build(self.repo, self.to_tier)
+        rank = self.repo.tier(self.to_tier).rank
+        self.above = {t.name: self.render_or_none(t.name) for t in self.repo.tiers if t.rank > rank}
+
+    def render_or_none(self, tier: str) -> str | None:
+        """The tier's rendered text in the scratch copy, None when it does not render."""
+        try:
+            return self.work.render(self.repo, tier)
+        except GitopspolError:
+            return None
 
     def plan(self, names: Sequence[str] = ()) -> Plan:
         """The per-policy plan; ``names`` select policies (default: every staged one)."""

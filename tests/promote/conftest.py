@@ -50,6 +50,13 @@ def repo(scaffold_repo: Path, tmp_path: Path) -> Path:
     locally in the repository."""
     root = tmp_path / "policy-repo"
     shutil.copytree(scaffold_repo, root)
+    return commit_repository(root)
+
+
+def commit_repository(root: Path) -> Path:
+    """Make ``root`` a Git repository on ``main`` with a local identity (promote's own
+    commits use it) and commit everything in it."""
+    shutil.rmtree(root / ".git", ignore_errors=True)
     git(root, "init", "-q", "-b", "main")
     git(root, "config", "user.name", "Test")
     git(root, "config", "user.email", "test@example.invalid")

@@ -10,7 +10,7 @@ import pytest
 
 from gitopspol.cli.main import main
 from gitopspol.promote import gitrepo
-from tests.promote.conftest import git
+from tests.promote.conftest import commit_repository, git
 from tests.promote.helpers import (
     CHANGE_REPOS,
     WIDEN_REGISTRIES,
@@ -167,3 +167,24 @@ def test_commit_fails(staged: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "cannot commit the promotion" in err
     assert "nothing was promoted" in err
     assert snapshot(staged) == before
+
+
+def test_promotion_into_a_middle_tier_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With three tiers, the shared base is the strictest tier's: promoting sbx -> stg
+    would change prd too, so it is refused; sbx -> prd releases to every tier."""
+    from gitopspol.repo.scaffold import init_repository
+
+    root = tmp_path / "three-tiers"
+    init_repository(root, {"tiers": ["sbx", "stg", "prd"]})
+    commit_repository(root)
+    stage_patches(root, CHANGE_REPOS)
+    commit_all(root, "stage")
+    before = snapshot(root)
+    assert promote(root, tiers=("sbx", "stg")) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  higher tiers unchanged" in out
+    assert "prd would change too" in out
+    assert snapshot(root) == before
+    assert promote(root, tiers=("sbx", "prd")) == 0
