@@ -73,11 +73,13 @@ class ValidationResult:
 def render_repository(repo: Repository, renderer: Renderer | None = None) -> RenderedRepository:
     """Build ``policies/`` and every tier's overlay; render errors are collected, not raised."""
     from gitopspol.render import Renderer
+    from gitopspol.render.kustomize import KUSTOMIZATION_FILES
 
     renderer = renderer or Renderer()
     errors: dict[str, GitopspolError] = {}
     base: list[Resource] | None = None
-    if (repo.root / BASE_DIR).is_dir():
+    # Without a kustomization, policies/ is not a base (tiers may list its files directly).
+    if any((repo.root / BASE_DIR / name).is_file() for name in KUSTOMIZATION_FILES):
         try:
             base = renderer.build(repo.root / BASE_DIR)
         except GitopspolError as exc:

@@ -321,3 +321,20 @@ def test_registry_added_to_prd_validating_policy(
     )
     found = _located(repo, capsys)
     assert ("GP205", PRD, start + 6) in found
+
+
+def test_policies_without_kustomization_is_no_base(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Each tier lists its own copies of the policy files: policies/ is no kustomization, so
+    # there is no base to compare with, and no error about it.
+    base = repo / "policies"
+    files = sorted(p.relative_to(base) for p in base.rglob("*.yaml") if p.parent != base)
+    for tier in ("sbx", "prd"):
+        overlay = repo / "environments" / tier
+        shutil.copytree(base, overlay / "p")
+        (overlay / "p" / "kustomization.yaml").unlink()
+        listed = "\n".join(f"- p/{f.as_posix()}" for f in files)
+        _replace(repo, f"environments/{tier}/kustomization.yaml", "- ../../policies", listed)
+    (base / "kustomization.yaml").unlink()
+    assert main(["validate", "-C", str(repo)]) == 0, capsys.readouterr().out
