@@ -213,7 +213,7 @@ def _empty_documents(text: str, rel: str, root: Path) -> set[int]:
 
 def entry_lines(root: Path, item: StagedItem) -> range:
     """1-based lines of the item's own text: its document in the resource file, or its
-    entry in the kustomization's ``patches`` (with the comment lines right above it)."""
+    entry in the kustomization's ``patches`` (a comment above it is not the change)."""
     if item.kind is ItemKind.RESOURCE and item.file is not None:
         docs = split_documents(read_text(root, item.file), root / item.file)
         ends = [*docs.lines[1:], 1 << 30]
@@ -221,4 +221,4 @@ def entry_lines(root: Path, item: StagedItem) -> range:
     text = read_text(root, item.kustomization)
     data = yamlio.rt_load(text, root / item.kustomization)
     span = entry_span(text.splitlines(keepends=True), data, "patches", item.index)
-    return range(span.start + 1, span.stop + 1)
+    return range(item.line, span.stop + 1)
