@@ -17,6 +17,7 @@ from gitopspol.engines.cel import compile_program
 from gitopspol.engines.gatekeeper import evaluate as gatekeeper_evaluate
 from gitopspol.engines.gatekeeper import rego
 from gitopspol.engines.kyverno import jmes
+from gitopspol.engines.kyverno.values import wildcard_match
 from gitopspol.errors import PolicyError
 
 OK_REGO = """package k8sok
@@ -158,6 +159,15 @@ def test_jmespath_structure_growth_is_bounded(expr: str, message: str) -> None:
     with pytest.raises(PolicyError, match=re.escape(message)):
         jmes.query(expr, {"s": "a" * 1_000_000})
     assert time.monotonic() - start < 2
+
+
+def test_kyverno_wildcards_are_linear() -> None:
+    # Python's backtracking re took minutes here; Kyverno's wildcard matcher does not.
+    start = time.monotonic()
+    assert not wildcard_match("*a*a*a*a*a*a*a*a*a*b", "a" * 10_000)
+    assert wildcard_match("ng?nx:*", "nginx:1.27")
+    assert wildcard_match("*", "multi\nline")
+    assert time.monotonic() - start < 1
 
 
 def test_jmespath_regex_is_linear() -> None:
