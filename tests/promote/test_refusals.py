@@ -158,15 +158,31 @@ def test_write_fails_half_way(
 
 
 def test_commit_fails(staged: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    hook = staged / ".git/hooks/pre-commit"
-    hook.write_text("#!/bin/sh\necho 'policy review required' >&2\nexit 1\n")
-    hook.chmod(0o755)
+    """Another git process holds the index: the files were written, the branch made, then
+    the commit fails; everything is put back."""
     before = snapshot(staged)
+    lock = staged / ".git/index.lock"
+    lock.write_text("")
     assert promote(staged) == 2
     err = capsys.readouterr().err
     assert "cannot commit the promotion" in err
     assert "nothing was promoted" in err
+    lock.unlink()
     assert snapshot(staged) == before
+
+
+def test_repository_hooks_are_not_run(staged: Path) -> None:
+    """gitopspol runs no code from the repository, Git hooks included."""
+    marker = staged.parent / "hook-ran"
+    for name in ("pre-commit", "commit-msg", "post-commit", "post-checkout"):
+        hook = staged / "hooks" / name
+        hook.write_text(f"#!/bin/sh\ntouch {marker}\nexit 1\n")
+        hook.chmod(0o755)
+    commit_all(staged, "versioned hooks")
+    git(staged, "config", "core.hooksPath", "hooks")
+    assert promote(staged) == 0
+    assert not marker.exists()
+    assert git(staged, "log", "-1", "--format=%s").startswith("Promote 2 policies")
 
 
 def test_promotion_into_a_middle_tier_is_refused(
