@@ -328,6 +328,12 @@ def _input_error(exc: yaml.YAMLError, source: str | Path, text: str = "") -> Inp
             problem = "found a tab character where indentation is expected"
         line = mark.line + 1 if mark is not None else None
         return InputError(f"invalid YAML: {problem}", source, line)
+    if isinstance(exc, yaml.reader.ReaderError):
+        # Its text spans two lines and gives an offset; say it in one, with the line.
+        line = text.count("\n", 0, exc.position) + 1 if text else None
+        return InputError(
+            f"invalid YAML: control character U+{exc.character:04X} is not allowed", source, line
+        )
     return InputError(f"invalid YAML: {exc}", source)
 
 
@@ -351,6 +357,11 @@ def load_all(text: str, source: str | Path = "<string>") -> list[Any]:
         return list(yaml.load_all(text, Loader=_Loader))
     except yaml.YAMLError as exc:
         raise _input_error(exc, source, text) from None
+    except UnicodeEncodeError as exc:
+        # A lone surrogate: text decoded with errors="surrogateescape" (command-line
+        # arguments) from bytes that are not UTF-8.
+        line = text.count("\n", 0, exc.start) + 1
+        raise InputError("not valid UTF-8 (a lone surrogate)", source, line) from None
     except RecursionError:
         raise InputError(f"invalid YAML: nesting deeper than {MAX_DEPTH} levels", source) from None
 
