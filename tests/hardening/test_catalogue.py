@@ -67,7 +67,7 @@ def _relative(text: str, work: Path) -> str:
 
 def test_catalogue_is_complete() -> None:
     # The list of hostile inputs; an entry that disappears fails here.
-    assert len(ENTRIES) == 36
+    assert len(ENTRIES) == 37
     for prefix in ("yaml-", "render-", "verify-", "config-", "init-", "repo-"):
         assert any(name.startswith(prefix) for name in ENTRIES), prefix
 
@@ -92,3 +92,14 @@ def test_entry(
         assert _relative(out, work) == case["stdout"]
     for path in [*case.get("absent", []), "pwned"]:
         assert not (work / path).exists(), path
+
+
+def test_argument_that_is_not_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Python decodes such argv bytes to lone surrogates ("surrogateescape").
+    dest = tmp_path / "dest"
+    argv = ["init", str(dest), "--data", b"repo_name=\xff".decode("utf-8", "surrogateescape")]
+    assert main(argv) == 2
+    assert (
+        capsys.readouterr().err == "error: --data repo_name:1: not valid UTF-8 (a lone surrogate)\n"
+    )
+    assert not dest.exists()
