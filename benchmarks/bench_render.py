@@ -26,21 +26,25 @@ ROOT = Path(__file__).resolve().parent
 WORK = ROOT / "work"
 
 
-def _measure(argv: list[str]) -> tuple[float, float]:
-    """Run ``argv`` in a fresh measuring child: (wall seconds, peak RSS MiB of the command)."""
+def _measure(argv: list[str]) -> tuple[float, float, float]:
+    """Run ``argv`` in a fresh measuring child.
+
+    Returns (wall seconds, CPU seconds user+system, peak RSS MiB) of the command. CPU time
+    is reported too because the development VM is shared: wall time there depends on load.
+    """
     probe = (
         "import json, resource, subprocess, sys, time\n"
         "t = time.perf_counter()\n"
         "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
         "wall = time.perf_counter() - t\n"
-        "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-        "print(json.dumps([wall, rss]))\n"
+        "use = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(json.dumps([wall, use.ru_utime + use.ru_stime, use.ru_maxrss / 1024]))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe, *argv], check=True, capture_output=True, text=True
     )
-    wall, rss = json.loads(out.stdout)
-    return float(wall), float(rss)
+    wall, cpu, rss = json.loads(out.stdout)
+    return float(wall), float(cpu), float(rss)
 
 
 def render_all(out_dir: str, *overlays: str) -> None:
@@ -60,16 +64,16 @@ def compare(policies: int, tiers: int, kubectl: str = "kubectl") -> dict[str, An
     out = repo / "out"
     for side in ("kubectl", "gitopspol"):
         (out / side).mkdir(parents=True, exist_ok=True)
-    k_wall = 0.0
-    k_rss = 0.0
+    k_wall = k_cpu = k_rss = 0.0
     for overlay in overlays:
         target = out / "kubectl" / (overlay.name + ".yaml")
-        wall, rss = _measure(
+        wall, cpu, rss = _measure(
             ["sh", "-c", 'exec "$0" kustomize "$1" > "$2"', kubectl, str(overlay), str(target)]
         )
         k_wall += wall
+        k_cpu += cpu
         k_rss = max(k_rss, rss)
-    g_wall, g_rss = _measure(
+    g_wall, g_cpu, g_rss = _measure(
         [
             sys.executable,
             "-c",
@@ -87,10 +91,13 @@ def compare(policies: int, tiers: int, kubectl: str = "kubectl") -> dict[str, An
         "policies": policies,
         "tiers": tiers,
         "kubectl_wall_s": round(k_wall, 3),
+        "kubectl_cpu_s": round(k_cpu, 3),
         "kubectl_peak_rss_mib": round(k_rss, 1),
         "gitopspol_wall_s": round(g_wall, 3),
+        "gitopspol_cpu_s": round(g_cpu, 3),
         "gitopspol_peak_rss_mib": round(g_rss, 1),
         "wall_ratio": round(g_wall / k_wall, 3) if k_wall else None,
+        "cpu_ratio": round(g_cpu / k_cpu, 3) if k_cpu else None,
         "rss_ratio": round(g_rss / k_rss, 3) if k_rss else None,
         "identical_output": identical,
     }

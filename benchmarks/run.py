@@ -27,15 +27,17 @@ CONFIGS = ((500, 2), (500, 20), (2000, 2))
 
 def _table(rows: list[dict[str, object]]) -> str:
     head = (
-        f"{'P':>5} {'T':>3} | {'kubectl s':>9} {'MiB':>6} | {'gitopspol s':>11} {'MiB':>6} "
-        f"| {'wall x':>6} {'RSS x':>6} | identical"
+        f"{'P':>5} {'T':>3} | {'kubectl s':>9} {'cpu s':>7} {'MiB':>6} "
+        f"| {'gitopspol s':>11} {'cpu s':>7} {'MiB':>6} "
+        f"| {'wall x':>6} {'cpu x':>6} {'RSS x':>6} | identical"
     )
     lines = [head, "-" * len(head)]
     for r in rows:
         lines.append(
-            f"{r['policies']:>5} {r['tiers']:>3} | {r['kubectl_wall_s']:>9} {r['kubectl_peak_rss_mib']:>6} "
-            f"| {r['gitopspol_wall_s']:>11} {r['gitopspol_peak_rss_mib']:>6} "
-            f"| {r['wall_ratio']:>6} {r['rss_ratio']:>6} | {r['identical_output']}"
+            f"{r['policies']:>5} {r['tiers']:>3} "
+            f"| {r['kubectl_wall_s']:>9} {r['kubectl_cpu_s']:>7} {r['kubectl_peak_rss_mib']:>6} "
+            f"| {r['gitopspol_wall_s']:>11} {r['gitopspol_cpu_s']:>7} {r['gitopspol_peak_rss_mib']:>6} "
+            f"| {r['wall_ratio']:>6} {r['cpu_ratio']:>6} {r['rss_ratio']:>6} | {r['identical_output']}"
         )
     return "\n".join(lines)
 
