@@ -34,6 +34,8 @@ from gitopspol.promote.staging import (
     KUSTOMIZATION,
     Edits,
     candidates,
+    load_kustomization,
+    probe_without,
     read_text,
     remove_items,
 )
@@ -179,11 +181,13 @@ class Planner:
         """The per-policy plan; ``names`` select policies (default: every staged one)."""
         root = self.work.root
         overlay = root / _overlay_rel(self.repo, self.from_tier)
+        kust_rel, kust_data = load_kustomization(root, overlay)
+        kust_text = read_text(root, kust_rel)
         for item in candidates(root, overlay):
             # A staged resource stages its own policy, even when the tier cannot render
             # without it (a staged patch of that policy needs it).
             affected = self._defines(item)
-            self.work.set(remove_items(root, [item]))
+            self.work.set(probe_without(root, item, kust_text, kust_data))
             try:
                 without = self.work.build(self.repo, self.from_tier)
                 affected |= {c.policy for c in content_changes(without, self.from_before)}

@@ -113,15 +113,8 @@ def remove_items(root: Path, items: Iterable[StagedItem], edits: Edits | None = 
             if item.kind is ItemKind.RESOURCE and item.file is not None:
                 files.setdefault(item.file, set()).add(item.doc_index)
         for rel, removed in files.items():
-            text = read_text(root, rel, out)
-            docs = split_documents(text, root / rel)
-            keep = {
-                i for i, chunk in enumerate(docs.chunks) if i not in removed
-            } - _empty_documents(text, rel, root)
-            if keep:
-                out[rel] = docs.text(keep)
-            else:
-                out[rel] = None
+            out[rel] = without_documents(root, rel, removed, out)
+            if out[rel] is None:
                 drop_resources |= {i.index for i in chosen if i.file == rel}
         drop_patches = {i.index for i in chosen if i.kind is ItemKind.PATCH}
         out[kust_rel] = without_entries(
@@ -145,6 +138,49 @@ def remove_items(root: Path, items: Iterable[StagedItem], edits: Edits | None = 
     return out
 
 
+def without_documents(
+    root: Path, rel: str, removed: set[int], edits: Mapping[str, str | None] | None = None
+) -> str | None:
+    """The text of the file ``rel`` without the documents ``removed`` (None when no
+    document with content is left)."""
+    text = read_text(root, rel, edits)
+    docs = split_documents(text, root / rel)
+    keep = set(range(len(docs.chunks))) - removed - _empty_documents(text, rel, root)
+    return docs.text(keep) if keep else None
+
+
+def probe_without(root: Path, item: StagedItem, text: str, data: Any) -> Edits:
+    """Edits that take one item out of its overlay, for a trial render only: ``text`` and
+    ``data`` (its kustomization, loaded once for every probe) are not changed, and the
+    cut is not checked against a round-trip dump as :func:`remove_items` does."""
+    if item.kind is ItemKind.RESOURCE and item.file is not None:
+        left = without_documents(root, item.file, {item.doc_index})
+        if left is not None:
+            return {item.file: left}
+        cut = cut_lines(text, data, {"resources": {item.index}})
+        return {item.file: None, item.kustomization: cut} if cut else remove_items(root, [item])
+    cut = cut_lines(text, data, {"patches": {item.index}})
+    return {item.kustomization: cut} if cut else remove_items(root, [item])
+
+
+def cut_lines(text: str, data: Any, drops: Mapping[str, set[int]]) -> str | None:
+    """``text`` without the lines of the entries ``drops`` names (``{key: indexes}`` of
+    top-level lists of ``data``, loaded from ``text``); None for a flow-style list."""
+    lines = text.splitlines(keepends=True)
+    cut: set[int] = set()
+    for key, indexes in drops.items():
+        entries = data.get(key)
+        if not indexes or entries is None:
+            continue
+        if entries.fa.flow_style():
+            return None
+        for index in indexes:
+            cut.update(entry_span(lines, data, key, index))
+        if len(indexes) == len(entries):
+            cut.add(int(data.lc.key(key)[0]))
+    return "".join(line for number, line in enumerate(lines) if number not in cut)
+
+
 def without_entries(text: str, data: Any, drops: Mapping[str, set[int]], source: Path) -> str:
     """``text`` without the entries ``drops`` names (``{key: indexes}`` of top-level lists
     of the round-trip ``data`` loaded from it, which is edited to match).
@@ -154,19 +190,7 @@ def without_entries(text: str, data: Any, drops: Mapping[str, set[int]], source:
     follows; a list left empty goes with its key. Where that cannot be done (flow style),
     the round-trip dump of the edited data is used.
     """
-    lines = text.splitlines(keepends=True)
-    cut: set[int] = set()
-    for key, indexes in drops.items():
-        entries = data.get(key)
-        if not indexes or entries is None:
-            continue
-        if entries.fa.flow_style():
-            cut.clear()
-            break
-        for index in indexes:
-            cut.update(entry_span(lines, data, key, index))
-        if len(indexes) == len(entries):
-            cut.add(int(data.lc.key(key)[0]))
+    edited = cut_lines(text, data, drops)
     for key, indexes in drops.items():
         entries = data.get(key)
         for index in sorted(indexes, reverse=True):
@@ -174,10 +198,8 @@ def without_entries(text: str, data: Any, drops: Mapping[str, set[int]], source:
         if key in data and indexes and not entries:
             del data[key]
     expected = yamlio.rt_dump(data)
-    if cut:
-        edited = "".join(line for number, line in enumerate(lines) if number not in cut)
-        if yamlio.load(edited, source) == yamlio.load(expected, source):
-            return edited
+    if edited is not None and yamlio.load(edited, source) == yamlio.load(expected, source):
+        return edited
     return expected
 
 
