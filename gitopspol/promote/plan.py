@@ -75,9 +75,9 @@ class Scratch:
             self._restore(rel)
         for rel, text in edits.items():
             target = self.root / rel
-            if text is None:
-                target.unlink(missing_ok=True)
-            else:
+            # Unlinked first: a symlink in the copy may point at the real repository.
+            target.unlink(missing_ok=True)
+            if text is not None:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(text, encoding="utf-8")
         self._applied = set(edits)
@@ -85,11 +85,10 @@ class Scratch:
     def _restore(self, rel: str) -> None:
         original = self.source / rel
         target = self.root / rel
+        target.unlink(missing_ok=True)
         if original.is_file():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(original, target)
-        else:
-            target.unlink(missing_ok=True)
 
     def build(self, repo: Repository, tier: str) -> list[Resource]:
         """The tier rendered from the copy."""
