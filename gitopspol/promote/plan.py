@@ -66,7 +66,10 @@ class Scratch:
     def __init__(self, root: Path, workdir: Path) -> None:
         self.source = root
         self.root = workdir / "repo"
-        shutil.copytree(root, self.root, ignore=shutil.ignore_patterns(".git"), symlinks=True)
+        # Links are copied as what they point to: nothing written here can reach outside.
+        shutil.copytree(
+            root, self.root, ignore=shutil.ignore_patterns(".git"), ignore_dangling_symlinks=True
+        )
         self._applied: set[str] = set()
 
     def set(self, edits: Mapping[str, str | None]) -> None:
