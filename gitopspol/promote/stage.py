@@ -19,13 +19,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gitopspol import yamlio
 from gitopspol.errors import ConfigError, GitopspolError
 from gitopspol.fsutil import atomic_write
-from gitopspol.promote.plan import BASE_DIR, policy_key
+from gitopspol.promote.plan import BASE_DIR, policy_key, scratch
 from gitopspol.promote.staging import KUSTOMIZATION, entry_span
+
+if TYPE_CHECKING:
+    from gitopspol.repo import Repository
 
 #: JSON pointer escaping (RFC 6901).
 _ESCAPES = str.maketrans({"~": "~0", "/": "~1"})
@@ -80,7 +83,7 @@ def stage(
     if patches:
         text = _append(text, "patches", patches, kust)
     files[kust] = text
-    _check_renders(overlay, files)
+    _check_renders(repo, tier, files)
     for path, content in files.items():
         atomic_write(path, content)
     return [p.relative_to(repo.root).as_posix() for p in files]
@@ -180,21 +183,12 @@ def _append(text: str, key: str, entries: list[str], source: Path) -> str:
     return "".join(lines[:end]) + added + "".join(lines[end:])
 
 
-def _check_renders(overlay: Path, files: dict[Path, str]) -> None:
-    """Render the tier with ``files`` in place (in a scratch copy of the overlay's repo)."""
-    import shutil
-    import tempfile
-
-    from gitopspol.render import Renderer
-
-    root = overlay.parent.parent
-    with tempfile.TemporaryDirectory(prefix="gitopspol-stage-") as workdir:
-        copy = Path(workdir) / "repo"
-        shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".git"), symlinks=True)
-        for path, content in files.items():
-            (copy / path.relative_to(root)).write_text(content, encoding="utf-8")
+def _check_renders(repo: Repository, tier: str, files: dict[Path, str]) -> None:
+    """Render the tier with ``files`` in place, in a scratch copy of the repository."""
+    with scratch(repo.root) as work:
+        work.set({p.relative_to(repo.root).as_posix(): text for p, text in files.items()})
         try:
-            Renderer().build(copy / overlay.relative_to(root))
+            work.build(repo, tier)
         except GitopspolError as exc:
-            message = exc.located().replace(str(copy) + "/", "")
+            message = exc.located().replace(str(work.root) + "/", "")
             raise ConfigError(f"the staged change does not render: {message}") from None
