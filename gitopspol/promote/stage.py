@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from gitopspol import yamlio
 from gitopspol.errors import ConfigError, GitopspolError
-from gitopspol.fsutil import atomic_write
+from gitopspol.promote.gitrepo import write_files
 from gitopspol.promote.plan import BASE_DIR, policy_key, scratch
 from gitopspol.promote.staging import KUSTOMIZATION, entry_span
 
@@ -84,9 +84,11 @@ def stage(
         text = _append(text, "patches", patches, kust)
     files[kust] = text
     _check_renders(repo, tier, files)
-    for path, content in files.items():
-        atomic_write(path, content)
-    return [p.relative_to(repo.root).as_posix() for p in files]
+    edits: dict[str, str | None] = {
+        p.relative_to(repo.root).as_posix(): t for p, t in files.items()
+    }
+    write_files(repo.root, edits)  # all or nothing
+    return list(edits)
 
 
 def _edit_patch(base: dict[str | None, Any], doc: Any, path: Path, index: int) -> str:
