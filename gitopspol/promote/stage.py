@@ -87,7 +87,12 @@ def stage(
     edits: dict[str, str | None] = {
         p.relative_to(repo.root).as_posix(): t for p, t in files.items()
     }
-    write_files(repo.root, edits)  # all or nothing
+    try:
+        write_files(repo.root, edits)  # all or nothing
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write {exc.filename or 'a file'}: {exc.strerror or exc}; nothing was staged"
+        ) from None
     return list(edits)
 
 
