@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -12,7 +13,7 @@ from gitopspol.findings import Finding, Severity
 from gitopspol.promote import gitrepo
 from gitopspol.promote.model import Gate, ItemKind, Plan, Promotion
 from gitopspol.promote.plan import BASE_DIR, Planner, content_changes, scratch
-from gitopspol.promote.staging import entry_lines
+from gitopspol.promote.staging import Edits, entry_lines
 
 if TYPE_CHECKING:
     from git import Repo
@@ -52,61 +53,72 @@ def promote(
         )
     now = now or dt.datetime.now(dt.UTC)
     soak = gitrepo.parse_duration(min_soak) if isinstance(min_soak, str) else min_soak
-    git_repo = gitrepo.open_repo(repo.root) if not dry_run or soak else None
-    branch_name = None
-    if git_repo is not None and not dry_run:
-        gitrepo.check_clean(git_repo)
-        if commit:
-            branch_name = branch or gitrepo.default_branch(git_repo, from_tier, to_tier, now)
-            gitrepo.check_branch(git_repo, branch_name)
-    with scratch(repo.root) as work:
-        planner = Planner(repo, from_tier, to_tier, work)
-        try:
-            planner.render_both()
-        except GitopspolError as exc:
-            failed = Gate("render", False, (_relative(exc.located(), work.root),))
-            return Promotion(Plan(from_tier, to_tier, (), ()), (failed,))
-        gates = [Gate("render", True, (f"{from_tier} and {to_tier} render",))]
-        planner.errors_before = _errors(work.root, to_tier)
-        plan = planner.plan(policies)
-        if not plan.selected:
-            return Promotion(plan, tuple(gates))
-        if soak is not None and git_repo is not None:
-            gates.append(_soak_gate(git_repo, planner, plan, soak, now))
-        edits = planner.edits(plan)
-        gates.extend(_after_gates(planner, plan))
-        files = tuple(sorted(edits))
-        if dry_run or not all(g.ok for g in gates):
-            return Promotion(plan, tuple(gates), files)
+    git_repo = gitrepo.open_repo(repo.root) if not dry_run or soak is not None else None
+    with contextlib.ExitStack() as cleanup:
+        if git_repo is not None:
+            cleanup.callback(git_repo.close)  # GitPython keeps git processes until closed
+        branch_name = None
+        if git_repo is not None and not dry_run:
+            gitrepo.check_clean(git_repo)
+            if commit:
+                branch_name = branch or gitrepo.default_branch(git_repo, from_tier, to_tier, now)
+                gitrepo.check_branch(git_repo, branch_name)
+        with scratch(repo.root) as work:
+            planner = Planner(repo, from_tier, to_tier, work)
+            try:
+                planner.render_both()
+            except GitopspolError as exc:
+                failed = Gate("render", False, (_relative(exc.located(), work.root),))
+                return Promotion(Plan(from_tier, to_tier, (), ()), (failed,))
+            gates = [Gate("render", True, (f"{from_tier} and {to_tier} render",))]
+            planner.errors_before = _errors(work.root, to_tier)
+            plan = planner.plan(policies)
+            if not plan.selected:
+                return Promotion(plan, tuple(gates))
+            if soak is not None and git_repo is not None:
+                gates.append(_soak_gate(git_repo, planner, plan, soak, now))
+            edits = planner.edits(plan)
+            gates.extend(_after_gates(planner, plan))
+            files = tuple(sorted(edits))
+            if dry_run or not all(g.ok for g in gates):
+                return Promotion(plan, tuple(gates), files)
+        sha = _write(repo.root, git_repo, branch_name, edits, plan, message)
+        return Promotion(plan, tuple(gates), files, True, branch_name, sha)
+
+
+def _write(
+    root: Path,
+    git_repo: Repo | None,
+    branch: str | None,
+    edits: Edits,
+    plan: Plan,
+    subject: str | None,
+) -> str | None:
+    """Write every file, then (with a branch) commit them on it; on any failure put the
+    files, index and branches back and raise. Returns the commit's sha."""
     try:
-        originals = gitrepo.write_files(repo.root, edits)
+        originals = gitrepo.write_files(root, edits)
     except OSError as exc:
         raise GitError(
             f"cannot write {exc.filename or 'a file'}: {exc.strerror or exc}; "
             "every file was restored, nothing was promoted",
-            repo.root,
+            root,
         ) from None
-    sha = None
-    if git_repo is not None and branch_name is not None:
-        try:
-            sha = gitrepo.commit(
-                git_repo,
-                repo.root,
-                files,
-                branch_name,
-                commit_message(plan, gitrepo.source_commit(git_repo), message),
-            )
-        except BaseException as exc:
-            gitrepo.restore_files(repo.root, originals)
-            if isinstance(exc, Exception) and not isinstance(exc, GitopspolError):
-                detail = str(exc).strip().splitlines()
-                raise GitError(
-                    f"cannot commit the promotion ({detail[-1] if detail else type(exc).__name__}); "
-                    "files, index and branches were restored, nothing was promoted",
-                    repo.root,
-                ) from None
-            raise
-    return Promotion(plan, tuple(gates), files, True, branch_name, sha)
+    if git_repo is None or branch is None:
+        return None
+    message = commit_message(plan, gitrepo.source_commit(git_repo), subject)
+    try:
+        return gitrepo.commit(git_repo, root, sorted(edits), branch, message)
+    except BaseException as exc:
+        gitrepo.restore_files(root, originals)
+        if isinstance(exc, Exception) and not isinstance(exc, GitopspolError):
+            lines = str(exc).strip().splitlines()
+            raise GitError(
+                f"cannot commit the promotion ({lines[-1] if lines else type(exc).__name__}); "
+                "files, index and branches were restored, nothing was promoted",
+                root,
+            ) from None
+        raise
 
 
 def commit_message(plan: Plan, source: str, subject: str | None = None) -> str:
