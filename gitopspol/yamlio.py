@@ -292,6 +292,10 @@ def read_text(path: str | Path) -> str:
         raise InputError("is a directory, expected a file", p) from None
     except PermissionError:
         raise InputError("permission denied", p) from None
+    except OSError as exc:  # a name too long, a loop of symlinks, an I/O error ...
+        raise InputError(f"cannot read: {exc.strerror or exc}", p) from None
+    except ValueError:  # a NUL byte in the name
+        raise InputError("cannot read: the file name contains a NUL byte", repr(str(p))) from None
     return decode(raw, p)
 
 
