@@ -60,6 +60,16 @@ class _Suite:
     cache: dict[tuple[int, int, str | None], list[RuleResult]] = field(default_factory=dict)
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    """A copy of ``value`` when it is a mapping, else ``{}`` (suite files are untrusted)."""
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _metadata(doc: Any) -> dict[str, Any]:
+    """``doc.metadata`` when both are mappings, else ``{}``."""
+    return _mapping(doc.get("metadata")) if isinstance(doc, dict) else {}
+
+
 def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
@@ -69,8 +79,14 @@ def _as_list(value: Any) -> list[Any]:
 def _load_docs(base: Path, names: Iterable[Any]) -> list[dict[str, Any]]:
     docs: list[dict[str, Any]] = []
     for name in names:
-        path = base / str(name)
-        if path.is_dir():
+        if not isinstance(name, str) or not name or "\x00" in name:
+            raise InputError(f"expected a file path, got {name!r}"[:200])
+        path = base / name
+        try:
+            is_dir = path.is_dir()
+        except OSError as exc:  # e.g. a name too long
+            raise InputError(f"cannot read: {exc.strerror}", path) from None
+        if is_dir:
             files = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml", ".json"))
         else:
             files = [path]
@@ -175,7 +191,7 @@ def _namespace_object(suite: _Suite, namespace: str) -> dict[str, Any] | None:
     if not namespace:
         return None
     for ns in suite.values.get("namespaces") or []:
-        if isinstance(ns, dict) and (ns.get("metadata") or {}).get("name") == namespace:
+        if isinstance(ns, dict) and _metadata(ns).get("name") == namespace:
             return ns
     for obj in suite.objects:
         if obj.kind == "Namespace" and obj.name == namespace:
@@ -183,7 +199,7 @@ def _namespace_object(suite: _Suite, namespace: str) -> dict[str, Any] | None:
     labels: dict[str, Any] = {}
     for entry in suite.values.get("namespaceSelector") or []:
         if isinstance(entry, dict) and entry.get("name") == namespace:
-            labels = dict(entry.get("labels") or {})
+            labels = _mapping(entry.get("labels"))
     return {
         "apiVersion": "v1",
         "kind": "Namespace",
@@ -193,11 +209,11 @@ def _namespace_object(suite: _Suite, namespace: str) -> dict[str, Any] | None:
 
 def _namespace_labels(suite: _Suite, namespace: str) -> dict[str, str]:
     ns = _namespace_object(suite, namespace)
-    return dict(((ns or {}).get("metadata") or {}).get("labels") or {})
+    return _mapping(_metadata(ns).get("labels"))
 
 
 def _inputs_for(suite: _Suite, policy: Mapping[str, Any], obj: _Object) -> tuple[Inputs, str]:
-    name = str((policy.get("metadata") or {}).get("name", ""))
+    name = str(_metadata(policy).get("name", ""))
     variables: dict[str, Any] = dict(suite.values.get("globalValues") or {})
     entry = _policy_values(suite.values, name)
     for res in entry.get("resources") or []:
@@ -257,7 +273,7 @@ def _evaluate(
     request = _request(suite, obj, operation or default_operation)
     kind = str(policy.get("kind", ""))
     group = str(policy.get("apiVersion", "")).split("/")[0]
-    name = str((policy.get("metadata") or {}).get("name", ""))
+    name = str(_metadata(policy).get("name", ""))
     results: list[RuleResult]
     if group == "kyverno.io" and kind in _CLASSIC:
         results = evaluate_policy(policy, request, inputs)
@@ -276,7 +292,7 @@ def _evaluate(
 def _evaluate_cel_policy(
     suite: _Suite, policy: dict[str, Any], request: AdmissionRequest, kind: str
 ) -> list[RuleResult]:
-    name = str((policy.get("metadata") or {}).get("name", ""))
+    name = str(_metadata(policy).get("name", ""))
     try:
         from gitopspol.engines import vpol
     except ImportError:
@@ -379,7 +395,7 @@ def run_suite(path: Path) -> list[SuiteResult]:
         ]
     policy_index: dict[str, list[int]] = {}
     for index, policy in enumerate(suite.policies):
-        pname = str((policy.get("metadata") or {}).get("name", ""))
+        pname = str(_metadata(policy).get("name", ""))
         policy_index.setdefault(pname, []).append(index)
     return [_check(suite, policy_index.get(e.policy, []), e) for e in expectations]
 
