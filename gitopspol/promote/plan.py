@@ -396,12 +396,16 @@ class Planner:
                 "is in the way",
                 root / rel,
             )
-        base_kust = f"{BASE_DIR}/{KUSTOMIZATION}"
-        data = yamlio.rt_load(read_text(root, base_kust, edits), root / base_kust)
+        # Listed by the nearest kustomization under policies/ (a folder may have its own).
+        lister = (root / target).parent
+        while lister != root / BASE_DIR and not (lister / KUSTOMIZATION).is_file():
+            lister = lister.parent
+        kust = (lister / KUSTOMIZATION).relative_to(root).as_posix()
+        data = yamlio.rt_load(read_text(root, kust, edits), root / kust)
         if data.get("resources") is None:
             data["resources"] = []
-        data["resources"].append(target[len(BASE_DIR) + 1 :])
-        edits[base_kust] = yamlio.rt_dump(data)
+        data["resources"].append((root / target).relative_to(lister).as_posix())
+        edits[kust] = yamlio.rt_dump(data)
 
     def _listing(self, rel: str, edits: Edits) -> tuple[str, Any, int] | None:
         """``(kustomization, its round-trip data, resources index)`` of the kustomization

@@ -185,3 +185,27 @@ def test_promoted_repository_renders_alike_with_kubectl(repo: Path) -> None:
     assert promoted["sbx"] == staged["sbx"]
     for tier, text in promoted.items():
         assert kubectl_text(repo / "environments" / tier) == text
+
+
+def test_new_policy_listed_by_the_base_folder_kustomization(repo: Path) -> None:
+    """A base folder with its own kustomization lists the promoted file itself."""
+    base = repo / "policies/kustomization.yaml"
+    kyverno = [line for line in base.read_text().splitlines() if line.startswith("- kyverno/")]
+    base.write_text(
+        "\n".join(line for line in base.read_text().splitlines() if line not in kyverno)
+        + "\n- kyverno\n"
+    )
+    (repo / "policies/kyverno/kustomization.yaml").write_text(
+        "# Kyverno policies\nresources:\n"
+        + "".join(line.replace("kyverno/", "") + "\n" for line in kyverno)
+    )
+    stage_new_policy(repo)
+    commit_all(repo, "kyverno folder with its own kustomization; a new policy staged")
+    staged = renders(repo)
+    assert promote(repo) == 0
+    assert renders(repo)["sbx"] == staged["sbx"]
+    listed = (repo / "policies/kyverno/kustomization.yaml").read_text()
+    assert listed.startswith("# Kyverno policies\n")
+    assert listed.endswith("- require-image-tag.yaml\n")
+    assert "require-image-tag" not in base.read_text()
+    assert prd_policy(repo, "ClusterPolicy", "require-image-tag")
