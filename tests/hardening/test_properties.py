@@ -4,11 +4,15 @@ Hypothesis feeds generated and mutated input to the YAML loader, the renderer an
 (PSA, Kyverno, Gatekeeper, ValidatingPolicy, CEL). Every target runs 1,000 examples
 (``derandomize=True``: the same examples on every run, so ``make test`` is reproducible);
 any exception other than GitopspolError, or a call slower than :data:`TIME_BOUND`, fails.
+``gitopspol verify`` on mutated Kyverno and gator suites runs 300 examples end to end
+(files on disk, the CLI's exit codes and one-line errors).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 import tempfile
 import time
 from collections.abc import Callable
@@ -19,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gitopspol import yamlio
+from gitopspol.cli.main import main
 from gitopspol.engines import kyverno, psa
 from gitopspol.engines.admission import AdmissionRequest, RuleResult, Status
 from gitopspol.engines.cel import compile_program
@@ -500,3 +505,71 @@ def test_cel(expression: str, obj: Any) -> None:
     program = clean(lambda: compile_program(expression))
     if not isinstance(program, GitopspolError):
         clean(lambda: program.evaluate({"object": obj, "oldObject": None}))
+
+
+# ---- verify, end to end ----------------------------------------------------------------------
+
+KYVERNO_TEST: dict[str, Any] = {
+    "apiVersion": "cli.kyverno.io/v1alpha1",
+    "kind": "Test",
+    "metadata": {"name": "hardening"},
+    "policies": ["policy.yaml"],
+    "resources": ["resource.yaml"],
+    "results": [
+        {
+            "kind": "Pod",
+            "policy": "hardening",
+            "rule": "pattern",
+            "resources": ["web"],
+            "result": "pass",
+        }
+    ],
+}
+GATOR_SUITE: dict[str, Any] = {
+    "kind": "Suite",
+    "apiVersion": "test.gatekeeper.sh/v1alpha1",
+    "metadata": {"name": "hardening"},
+    "tests": [
+        {
+            "name": "hardening",
+            "template": "template.yaml",
+            "constraint": "constraint.yaml",
+            "cases": [
+                {"name": "pod", "object": "resource.yaml", "assertions": [{"violations": "no"}]}
+            ],
+        }
+    ],
+}
+
+
+@settings(hardening, max_examples=300)
+@given(
+    mutated(KYVERNO_TEST),
+    mutated(KYVERNO_POLICY),
+    mutated(GATOR_SUITE),
+    mutated(CONSTRAINT),
+    mutated(POD),
+)
+def test_verify_command(
+    kyverno_test: Any, policy: Any, suite: Any, constraint: Any, resource: Any
+) -> None:
+    """``gitopspol verify`` on mutated suites: exit 0, 1 or 2 and at most one error line."""
+    files = {
+        "k/kyverno-test.yaml": kyverno_test,
+        "k/policy.yaml": policy,
+        "k/resource.yaml": resource,
+        "g/suite.yaml": suite,
+        "g/template.yaml": TEMPLATE,
+        "g/constraint.yaml": constraint,
+        "g/resource.yaml": resource,
+    }
+    with tempfile.TemporaryDirectory(dir=SCRATCH) as tmp:
+        root = build_file_tree(Path(tmp), {k: yamlio.dump(v) for k, v in files.items()})
+        for folder in ("k", "g"):
+            err = io.StringIO()
+            start = time.monotonic()
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+                code = main(["verify", str(root / folder)])
+            assert time.monotonic() - start < TIME_BOUND
+            assert code in (0, 1, 2), err.getvalue()
+            assert err.getvalue().count("\n") <= 1, err.getvalue()
