@@ -96,7 +96,7 @@ def candidates(root: Path, overlay: Path) -> list[StagedItem]:
 def remove_items(root: Path, items: Iterable[StagedItem], edits: Edits | None = None) -> Edits:
     """Edits that take ``items`` out of their overlay (on top of ``edits``).
 
-    Entries are removed from the kustomization with a round-trip edit; a resource file
+    Entries are cut from the kustomization (:func:`without_entries`); a resource file
     loses the promoted documents (and is deleted when none is left); a patch file no
     remaining entry uses is deleted.
     """
