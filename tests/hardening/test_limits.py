@@ -12,10 +12,12 @@ from typing import Any
 
 import pytest
 
+from gitopspol.engines import kyverno
 from gitopspol.engines.admission import AdmissionRequest, Status
 from gitopspol.engines.cel import compile_program
 from gitopspol.engines.gatekeeper import evaluate as gatekeeper_evaluate
 from gitopspol.engines.gatekeeper import rego
+from gitopspol.engines.kyverno import engine as kyverno_engine
 from gitopspol.engines.kyverno import jmes
 from gitopspol.engines.kyverno.values import wildcard_match
 from gitopspol.errors import PolicyError
@@ -159,6 +161,36 @@ def test_jmespath_structure_growth_is_bounded(expr: str, message: str) -> None:
     with pytest.raises(PolicyError, match=re.escape(message)):
         jmes.query(expr, {"s": "a" * 1_000_000})
     assert time.monotonic() - start < 2
+
+
+def test_kyverno_nested_foreach_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 3,000 x 3,000 elements: minutes of work without the limit.
+    monkeypatch.setattr(kyverno_engine, "TIME_LIMIT_SECONDS", 0.5)
+    inner = {"list": "request.object.spec.containers", "deny": {"conditions": {"any": [
+        {"key": "{{ element.name }}", "operator": "Equals", "value": "never"}]}}}  # fmt: skip
+    policy = {
+        "apiVersion": "kyverno.io/v1",
+        "kind": "ClusterPolicy",
+        "metadata": {"name": "nested"},
+        "spec": {
+            "rules": [
+                {
+                    "name": "loops",
+                    "match": {"any": [{"resources": {"kinds": ["Pod"]}}]},
+                    "validate": {
+                        "foreach": [{"list": "request.object.spec.containers", "foreach": [inner]}]
+                    },
+                }
+            ]
+        },
+    }
+    containers = [{"name": f"c{i}", "image": "nginx"} for i in range(3000)]
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": containers}}  # fmt: skip
+    start = time.monotonic()
+    [result] = kyverno.evaluate([policy], AdmissionRequest(pod))
+    assert time.monotonic() - start < 5
+    assert result.status is Status.ERROR
+    assert "evaluation stopped after 0.5 s (time limit)" in result.message
 
 
 def test_kyverno_wildcards_are_linear() -> None:
