@@ -117,17 +117,19 @@ def _overlay_rel(repo: Repository, tier: str) -> Path:
     return repo.environment_dir(tier).relative_to(repo.root)
 
 
+#: :class:`gitopspol.diff.Category` values the tier settings control (with a Namespace's
+#: Pod Security labels): Kyverno failure actions, ValidatingPolicy/VAP validation actions,
+#: Gatekeeper enforcement actions, Kubewarden modes.
+TIER_SETTINGS = frozenset(
+    {"kyverno-action", "validation-actions", "gatekeeper-action", "kubewarden-mode"}
+)
+
+
 def is_tier_setting(change: Change) -> bool:
     """Whether a change is one tier settings make (not policy content)."""
-    from gitopspol.diff import Category
-
-    if change.category in (
-        Category.KYVERNO_ACTION,
-        Category.VALIDATION_ACTIONS,
-        Category.GATEKEEPER_ACTION,
-    ):
+    if change.category in TIER_SETTINGS:
         return True
-    return change.policy.startswith("Namespace/") and change.category is Category.POD_SECURITY
+    return change.policy.startswith("Namespace/") and change.category == "pod-security"
 
 
 def content_changes(lower: Sequence[Resource], higher: Sequence[Resource]) -> list[Change]:
