@@ -57,6 +57,7 @@ _FOLDERS = {
     "templates.gatekeeper.sh": "gatekeeper/templates",
     "constraints.gatekeeper.sh": "gatekeeper/constraints",
     "admissionregistration.k8s.io": "vap",
+    "policies.kubewarden.io": "kubewarden",
 }
 
 
