@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from gitopspol.checks.base import Subject, path_to_pointer
-from gitopspol.diff.extract import policy_views
+from gitopspol.diff.extract import is_kubewarden, policy_views
 from gitopspol.diff.model import (
     ORDERED,
     Category,
@@ -159,8 +159,25 @@ def _rule_pointer(view: PolicyView, rule: str) -> str:
     return ""
 
 
+def _kubewarden_changes(lower: PolicyView, higher: PolicyView) -> Iterator[Change]:
+    """Kubewarden's own strictness judgement (rules, selectors, settings lists, module, group
+    members) as weakenings; mode and failurePolicy are ordered settings, compared above."""
+    from gitopspol.engines.kubewarden import compare as kubewarden_compare
+
+    for weakening in kubewarden_compare(lower.subject.data, higher.subject.data):
+        if weakening.path in (("spec", "mode"), ("spec", "failurePolicy")):
+            continue
+        aspect = ".".join(str(part) for part in weakening.path[1:])
+        yield Change(
+            higher.key, "", aspect, Category.KUBEWARDEN, Direction.WEAKENED, "",
+            weakening.message, higher.subject, path_to_pointer(weakening.path),
+        )  # fmt: skip
+
+
 def compare_views(lower: PolicyView, higher: PolicyView) -> Iterator[Change]:
     """Changes of one policy between two tiers."""
+    if is_kubewarden(lower.subject.data) and is_kubewarden(higher.subject.data):
+        yield from _kubewarden_changes(lower, higher)
     for rule in lower.rules:
         if rule not in higher.rules:
             # Located in the higher tier's policy: that is where the rule went missing.

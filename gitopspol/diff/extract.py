@@ -6,7 +6,9 @@ pattern alternatives and ``NotIn`` condition lists), Kyverno PolicyException, Ky
 ValidatingPolicy and Kubernetes ValidatingAdmissionPolicy/Binding (``validationActions``,
 match and exclude rules), Gatekeeper constraints (``enforcementAction`` including
 ``scoped``, match, ``excludedNamespaces``, list parameters classified by name) and
-Namespaces (Pod Security Admission labels, resolved as the admission plugin does). CEL
+Namespaces (Pod Security Admission labels, resolved as the admission plugin does),
+Kubewarden policies and policy groups (``spec.mode``, ``failurePolicy``; the rest as content,
+judged by :func:`gitopspol.engines.kubewarden.compare` in :mod:`gitopspol.diff.compare`). CEL
 variables holding a literal list (``registries: ["ubuntu"]``) are classified by name like
 Gatekeeper parameters.
 """
@@ -26,6 +28,8 @@ KYVERNO_ACTIONS = {"audit": 0, "enforce": 1}
 GATEKEEPER_ACTIONS = {"dryrun": 0, "warn": 1, "deny": 2}
 VALIDATION_ACTIONS = {"audit": 0, "warn": 1, "deny": 2}
 FAILURE_POLICIES = {"ignore": 0, "fail": 1}
+KUBEWARDEN_MODES = {"monitor": 0, "protect": 1}
+KUBEWARDEN_GROUP = "policies.kubewarden.io"
 #: The admission webhook's enforcement point (Gatekeeper ``scopedEnforcementActions``).
 WEBHOOK_POINT = "validation.gatekeeper.sh"
 PSA_PREFIX = "pod-security.kubernetes.io/"
@@ -419,6 +423,35 @@ def validation_settings(data: dict[str, Any], match_key: str) -> list[Setting]:
     return settings
 
 
+# -- Kubewarden ------------------------------------------------------------------------------
+
+
+def is_kubewarden(data: Mapping[str, Any]) -> bool:
+    """Whether a document is a Kubewarden policy or policy group."""
+    from gitopspol.engines.kubewarden import GROUP_KINDS, POLICY_KINDS
+
+    return _group(data) == KUBEWARDEN_GROUP and data.get("kind") in POLICY_KINDS | GROUP_KINDS
+
+
+def kubewarden_settings(data: dict[str, Any]) -> list[Setting]:
+    """``spec.mode`` (``protect`` when unset), ``failurePolicy`` and the rest of the spec."""
+    spec = _map(data.get("spec"))
+    mode = str(spec.get("mode") or "protect")
+    pointer = "/spec/mode" if "mode" in spec else "/spec"
+    rank = KUBEWARDEN_MODES.get(mode.lower(), -1)
+    return [
+        Setting(Category.KUBEWARDEN_MODE, "", "mode", {"": (rank, mode)}, pointer),
+        failure_policy(spec),
+        Setting(
+            Category.CONTENT,
+            "",
+            "spec",
+            canonical(_without(spec, "mode", "failurePolicy")),
+            "/spec",
+        ),
+    ]
+
+
 # -- policies of a tier -----------------------------------------------------------------------
 
 _KYVERNO_POLICIES = frozenset({"ClusterPolicy", "Policy"})
@@ -453,6 +486,8 @@ def policy_view(subject: Subject) -> PolicyView | None:
     elif group == "templates.gatekeeper.sh" and kind == "ConstraintTemplate":
         content = canonical(data.get("spec"))
         settings = [Setting(Category.CONTENT, "", "spec", content, "/spec")]
+    elif is_kubewarden(data):
+        settings = kubewarden_settings(data)
     elif group == "" and kind == "Namespace":
         settings = namespace_settings(data)
         if not settings:

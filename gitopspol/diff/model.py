@@ -21,6 +21,8 @@ class Category(StrEnum):
     KYVERNO_ACTION = "kyverno-action"
     VALIDATION_ACTIONS = "validation-actions"
     GATEKEEPER_ACTION = "gatekeeper-action"
+    #: Kubewarden ``spec.mode``: ``monitor`` < ``protect``.
+    KUBEWARDEN_MODE = "kubewarden-mode"
     #: What admission does when the policy cannot be evaluated: ``Ignore`` < ``Fail``.
     FAILURE_POLICY = "failure-policy"
     POD_SECURITY = "pod-security"
@@ -32,6 +34,9 @@ class Category(StrEnum):
     ALLOW_LIST = "allow-list"
     #: Deny-lists (disallowed tags, required labels): larger is stricter.
     DENY_LIST = "deny-list"
+    #: A Kubewarden policy weaker by :func:`gitopspol.engines.kubewarden.compare` (rules,
+    #: selectors, settings lists, module, group members): only "weakened".
+    KUBEWARDEN = "kubewarden"
     #: Anything else: only "changed".
     CONTENT = "content"
     #: The presence of a policy or rule.
@@ -43,6 +48,7 @@ ORDERED = frozenset(
         Category.KYVERNO_ACTION,
         Category.VALIDATION_ACTIONS,
         Category.GATEKEEPER_ACTION,
+        Category.KUBEWARDEN_MODE,
         Category.FAILURE_POLICY,
         Category.POD_SECURITY,
     }

@@ -52,7 +52,7 @@ def test_every_rule_module_is_registered() -> None:
 def test_consistency_and_strictness_rules_are_registered() -> None:
     ids = [info.id for info in list_rules()]
     assert [i for i in ids if i.startswith("GP1")] == [f"GP1{n:02d}" for n in range(1, 12)]
-    assert [i for i in ids if i.startswith("GP20")] == [f"GP20{n}" for n in range(1, 9)]
+    assert [i for i in ids if i.startswith("GP20")] == [f"GP20{n}" for n in range(1, 10)]
 
 
 def test_schema_rules_are_registered() -> None:

@@ -2,9 +2,10 @@
 
 gitopspol.yaml gives each tier a profile (built-in ``sbx``/``prd`` plus overrides): the
 Kyverno failure action, ValidatingPolicy/VAP validation actions, Gatekeeper enforcement
-action and Pod Security levels the tier's clusters apply. The overlay's patches apply them;
-a rendered policy weaker than the profile (a patch edited by hand, a policy the patches do
-not reach) is reported at the line that set it. Pod Security labels are checked on the
+action, Kubewarden policy mode (``monitor`` < ``protect``; and ``failurePolicy`` when the
+profile sets one) and Pod Security levels the tier's clusters apply. The overlay's patches
+apply them; a rendered policy weaker than the profile (a patch edited by hand, a policy the
+patches do not reach) is reported at the line that set it. Pod Security labels are checked on the
 repository's workload namespaces (gitopspol.yaml ``namespaces``; every labelled Namespace
 when none are listed). Stricter than the profile is allowed.
 
@@ -47,13 +48,20 @@ from typing import Any
 
 from gitopspol.checks.base import Rule, RuleContext, Scope, field_at
 from gitopspol.checks.repository import views
+from gitopspol.diff.extract import is_kubewarden
 from gitopspol.diff.locate import locate
 from gitopspol.findings import Finding, Severity
 
 
 def _expected(profile: Mapping[str, Any]) -> dict[str, tuple[int, str]]:
     """``{category or PSA mode: (rank, label)}`` the profile requires."""
-    from gitopspol.diff.extract import GATEKEEPER_ACTIONS, KYVERNO_ACTIONS, VALIDATION_ACTIONS
+    from gitopspol.diff.extract import (
+        FAILURE_POLICIES,
+        GATEKEEPER_ACTIONS,
+        KUBEWARDEN_MODES,
+        KYVERNO_ACTIONS,
+        VALIDATION_ACTIONS,
+    )
     from gitopspol.engines.psa.versions import LEVELS
 
     out: dict[str, tuple[int, str]] = {}
@@ -67,6 +75,12 @@ def _expected(profile: Mapping[str, Any]) -> dict[str, tuple[int, str]]:
     gatekeeper = field_at(profile, "gatekeeper", "enforcementAction")
     if isinstance(gatekeeper, str):
         out["gatekeeper-action"] = (GATEKEEPER_ACTIONS.get(gatekeeper.lower(), -1), gatekeeper)
+    mode = field_at(profile, "kubewarden", "mode")
+    if isinstance(mode, str):
+        out["kubewarden-mode"] = (KUBEWARDEN_MODES.get(mode.lower(), -1), mode)
+    failure = field_at(profile, "kubewarden", "failurePolicy")
+    if isinstance(failure, str):
+        out["kubewarden:failure-policy"] = (FAILURE_POLICIES.get(failure.lower(), -1), failure)
     psa = profile.get("psa")
     for mode, setting in psa.items() if isinstance(psa, Mapping) else ():
         level = str(field_at(setting, "level") or "")
@@ -95,6 +109,8 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                     key = f"psa:{setting.aspect}"
                 elif key == "pod-security":
                     continue
+                elif key == "failure-policy" and is_kubewarden(view.subject.data):
+                    key = "kubewarden:failure-policy"
                 want = expected.get(key)
                 if want is None:
                     continue
