@@ -42,6 +42,10 @@ def _symlink_passwd(work: Path) -> None:
     (work / "evil.yaml").symlink_to("/etc/passwd")
 
 
+def _symlink_loop(work: Path) -> None:
+    (work / "loop").symlink_to("loop")
+
+
 def _init_repo(work: Path) -> None:
     """A repository made by ``gitopspol init`` in ``repo/``, the entry's ``repo/`` files on top."""
     repo = work / "repo"
@@ -57,6 +61,7 @@ def _init_repo(work: Path) -> None:
 SETUPS: dict[str, Callable[[Path], None]] = {
     "big-file": _big_file,
     "symlink-passwd": _symlink_passwd,
+    "symlink-loop": _symlink_loop,
     "init-repo": _init_repo,
 }
 
@@ -67,7 +72,7 @@ def _relative(text: str, work: Path) -> str:
 
 def test_catalogue_is_complete() -> None:
     # The issue's list of hostile inputs; an entry that disappears fails here.
-    assert len(ENTRIES) == 37
+    assert len(ENTRIES) == 38
     for prefix in ("yaml-", "render-", "verify-", "config-", "init-", "repo-"):
         assert any(name.startswith(prefix) for name in ENTRIES), prefix
 
