@@ -6,7 +6,8 @@ Each entry is a folder holding the input files and ``case.yaml``:
 * ``exit``: the expected exit code (2 for input errors; 1 where the CLI contract reports the
   problem as a failed result, e.g. a policy that cannot be evaluated inside a ``verify`` suite);
 * ``stderr``: the exact stderr (one ``error: <file>:<line>: <what>`` line, or empty);
-* ``stdout`` (optional): the exact stdout;
+* ``stdout`` (optional): the exact stdout; ``stdout_contains`` (optional): lines it must hold
+  (for reports whose layout belongs to another test);
 * ``setup`` (optional): inputs the runner makes instead of committing them (a 50 MB file, a
   symlink out of the tree, a repository made by ``gitopspol init`` under the entry's files);
 * ``absent`` (optional): paths that must not exist afterwards (nothing written, nothing run).
@@ -72,7 +73,7 @@ def _relative(text: str, work: Path) -> str:
 
 def test_catalogue_is_complete() -> None:
     # The list of hostile inputs; an entry that disappears fails here.
-    assert len(ENTRIES) == 38
+    assert len(ENTRIES) == 40
     for prefix in ("yaml-", "render-", "verify-", "config-", "init-", "repo-"):
         assert any(name.startswith(prefix) for name in ENTRIES), prefix
 
@@ -95,6 +96,8 @@ def test_entry(
     assert (code, _relative(err, work)) == (case["exit"], expected_err)
     if "stdout" in case:
         assert _relative(out, work) == case["stdout"]
+    for part in case.get("stdout_contains", []):
+        assert part in _relative(out, work)
     for path in [*case.get("absent", []), "pwned"]:
         assert not (work / path).exists(), path
 
