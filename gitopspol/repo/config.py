@@ -184,4 +184,8 @@ def load_repository(root: str | Path) -> Repository:
         namespaces=tuple(data.get("namespaces", ())),
         clusters=tuple(clusters),
         waivers=tuple(waivers),
+        kubewarden_modules={
+            ref: Path(file)
+            for ref, file in (data.get("kubewarden") or {}).get("modules", {}).items()
+        },
     )

@@ -7,6 +7,7 @@ here reads files.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,9 @@ class Repository:
     namespaces: tuple[str, ...] = ()
     clusters: tuple[Cluster, ...] = ()
     waivers: tuple[Waiver, ...] = ()
+    #: Kubewarden module reference -> local ``.wasm`` file (relative to ``root`` unless
+    #: absolute): gitopspol.yaml ``kubewarden.modules``.
+    kubewarden_modules: Mapping[str, Path] = field(default_factory=dict)
 
     @property
     def config_file(self) -> Path:

@@ -215,6 +215,19 @@ REPO_SCHEMA: dict[str, Any] = {
         "namespaces": {"$ref": "#/$defs/namespaces"},
         "clusters": {"type": "array", "items": _CLUSTER},
         "waivers": {"type": "array", "items": _WAIVER},
+        # Kubewarden policy modules as local files, by the reference policies name
+        # (`registry://...`, with or without the scheme); paths relative to the repository.
+        "kubewarden": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "modules": {
+                    "type": "object",
+                    "propertyNames": {"minLength": 1},
+                    "additionalProperties": {"type": "string", "minLength": 1},
+                }
+            },
+        },
     },
     "$defs": DEFS,
 }
