@@ -2,7 +2,8 @@
 
 :func:`prepare_tier` sorts a tier's rendered objects into engines (Kyverno ClusterPolicy/Policy
 and PolicyException, Kyverno ValidatingPolicy, ValidatingAdmissionPolicy with its bindings,
-Gatekeeper templates (compiled once) and constraints, Namespaces with Pod Security labels).
+Gatekeeper templates (compiled once) and constraints, Namespaces with Pod Security labels,
+Kubewarden policies and policy groups with the local module files they may run).
 :func:`evaluate_tier` runs every engine present on one request and combines the answers into
 the :class:`Admission` the cluster would give: deny beats warn beats audit beats allow.
 """
@@ -11,8 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gitopspol.behaviour.cases import Verdict, strongest
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
     from gitopspol.engines.gatekeeper.template import CompiledTemplate
 
 PSA_LABEL = "pod-security.kubernetes.io/"
+KUBEWARDEN_GROUP = "policies.kubewarden.io"
 #: Label the API server puts on every Namespace (Kubernetes 1.21+).
 NAME_LABEL = "kubernetes.io/metadata.name"
 #: Annotation naming the control a policy implements (comma-separated for several).
@@ -142,6 +146,12 @@ class PreparedTier:
     namespaces: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     #: ``engine:policy`` -> the controls it implements (annotation or built-in mapping).
     controls: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Kubewarden policies and policy groups.
+    kubewarden: tuple[dict[str, Any], ...] = ()
+    #: Kubewarden module reference -> local file (gitopspol.yaml ``kubewarden.modules``).
+    kubewarden_modules: Mapping[str, Path] = field(default_factory=dict)
+    #: Where ``file://`` modules and relative module files are (the repository root).
+    base_dir: Path = Path(".")
 
     @property
     def engines(self) -> tuple[str, ...]:
@@ -152,6 +162,7 @@ class PreparedTier:
             ("vpol", bool(self.validating_policies)),
             ("vap", bool(self.vap_bindings)),
             ("gatekeeper", bool(self.constraints)),
+            ("kubewarden", bool(self.kubewarden)),
         )
         return tuple(name for name, on in present if on)
 
@@ -187,6 +198,13 @@ def _psa_labels(ns: Mapping[str, Any]) -> bool:
     return isinstance(labels, Mapping) and any(str(k).startswith(PSA_LABEL) for k in labels)
 
 
+def _kubewarden_policy(kind: str) -> bool:
+    """Whether a kind of ``policies.kubewarden.io`` is a policy or group (not a PolicyServer)."""
+    from gitopspol.engines.kubewarden import GROUP_KINDS, POLICY_KINDS
+
+    return kind in POLICY_KINDS | GROUP_KINDS
+
+
 def _group(doc: Mapping[str, Any]) -> str:
     api = str(doc.get("apiVersion", ""))
     return api.rpartition("/")[0] if "/" in api else ""
@@ -214,8 +232,18 @@ def _controls_of(key: str, doc: Mapping[str, Any], builtin_key: str) -> tuple[st
     return tuple(dict.fromkeys(found))
 
 
-def prepare_tier(rendered: Iterable[Any], name: str = "") -> PreparedTier:
+def prepare_tier(
+    rendered: Iterable[Any],
+    name: str = "",
+    *,
+    kubewarden_modules: Mapping[str, Path] | None = None,
+    base_dir: Path = Path("."),
+) -> PreparedTier:
     """Sort a rendered tier (dicts, or renderer Resources) by engine; compile Gatekeeper once.
+
+    Kubewarden policies run the local module files ``kubewarden_modules`` maps their module
+    references to (relative to ``base_dir``, as ``file://`` modules are); a policy without
+    one is reported "not evaluated" on every request it matches.
 
     Raises :class:`PolicyError` when a ConstraintTemplate does not compile or a constraint
     has no template: the tier cannot be evaluated.
@@ -229,6 +257,7 @@ def prepare_tier(rendered: Iterable[Any], name: str = "") -> PreparedTier:
     constraints: list[dict[str, Any]] = []
     namespaces: dict[str, dict[str, Any]] = {}
     others: list[dict[str, Any]] = []
+    kubewarden: list[dict[str, Any]] = []
     controls: dict[str, tuple[str, ...]] = {}
     for item in rendered:
         doc = _data(item)
@@ -264,6 +293,8 @@ def prepare_tier(rendered: Iterable[Any], name: str = "") -> PreparedTier:
             controls[key] = _controls_of(key, doc, f"gatekeeper:{kind}")
         elif group == "" and kind == "Namespace":
             namespaces[meta_name] = doc
+        elif group == KUBEWARDEN_GROUP and _kubewarden_policy(kind):
+            kubewarden.append(doc)
         else:
             others.append(doc)
     compiled: dict[str, CompiledTemplate] = {}
@@ -296,6 +327,9 @@ def prepare_tier(rendered: Iterable[Any], name: str = "") -> PreparedTier:
         constraints=tuple(constraints),
         namespaces=namespaces,
         controls=controls,
+        kubewarden=tuple(kubewarden),
+        kubewarden_modules=dict(kubewarden_modules or {}),
+        base_dir=base_dir,
     )
 
 
@@ -321,9 +355,21 @@ def _exception_applies(
 def _kyverno(
     tier: PreparedTier, request: AdmissionRequest, labels: Mapping[str, str]
 ) -> list[RuleResult]:
+    from gitopspol.behaviour.cache import cached_results, caching, document_digest
     from gitopspol.engines import kyverno
 
-    results = kyverno.evaluate(tier.kyverno, request, namespace_labels=labels)
+    if caching():  # one cached answer per policy (see gitopspol.behaviour.cache)
+        key = document_digest(request)
+        results = [
+            result
+            for policy in tier.kyverno
+            for result in cached_results(
+                ("kyverno", document_digest(policy), key, labels),
+                functools.partial(kyverno.evaluate, [policy], request, namespace_labels=labels),
+            )
+        ]
+    else:
+        results = kyverno.evaluate(tier.kyverno, request, namespace_labels=labels)
     if not tier.exceptions:
         return results
     out = []
@@ -342,6 +388,32 @@ def _kyverno(
             )
         out.append(result)
     return out
+
+
+def _gatekeeper(
+    tier: PreparedTier, review: Mapping[str, Any], namespace: dict[str, Any] | None
+) -> list[RuleResult]:
+    from gitopspol.behaviour.cache import cached_results, caching, document_digest
+    from gitopspol.engines.gatekeeper import review_constraints
+
+    if not caching() or any(str(c.get("kind", "")) not in tier.templates for c in tier.constraints):
+        return review_constraints(tier.templates, tier.constraints, review, namespace=namespace)
+    key = document_digest([review, namespace])
+    return [
+        result
+        for constraint in tier.constraints
+        for result in cached_results(
+            (
+                "gatekeeper",
+                document_digest(tier.templates[str(constraint.get("kind", ""))].template),
+                document_digest(constraint),
+                key,
+            ),
+            functools.partial(
+                review_constraints, tier.templates, [constraint], review, namespace=namespace
+            ),
+        )
+    ]
 
 
 def evaluate_tier(
@@ -388,15 +460,19 @@ def evaluate_tier(
         for policy, binding in prepared.vap_bindings:
             results.extend(evaluate_vap(policy, binding, request, params=params))
     if prepared.constraints:
-        from gitopspol.engines.gatekeeper import review_constraints
         from gitopspol.engines.gatekeeper.review import review_of_request
 
-        results.extend(
-            review_constraints(
-                prepared.templates,
-                prepared.constraints,
-                review_of_request(request),
-                namespace=ns_object,
+        results.extend(_gatekeeper(prepared, review_of_request(request), ns_object))
+    if prepared.kubewarden:
+        from gitopspol.engines import kubewarden
+
+        for policy in prepared.kubewarden:
+            results.extend(
+                kubewarden.evaluate(
+                    policy,
+                    request,
+                    module_paths=prepared.kubewarden_modules,
+                    base_dir=prepared.base_dir,
+                )
             )
-        )
     return admission_of(results)
