@@ -3,7 +3,7 @@
 Public API::
 
     validate_repository(root, *, crds=(), changed_since=None, today=None, rules=None,
-                        progress=None)
+                        progress=None, cache_dir=None)
         -> ValidationResult
     render_repository(repo, renderer=None) -> RenderedRepository
     rule_context(rendered, *, crds=None, today=None, behaviour=True) -> RuleContext
@@ -20,10 +20,15 @@ to gitopspol.yaml changes every tier's settings, so it limits nothing. Repositor
 findings (a tier that does not render, a patch that selects nothing, an expired waiver)
 and behaviour findings are always kept; the behaviour cases run only when a case, a
 policy or gitopspol.yaml changed.
+
+``cache_dir`` (e.g. ``.gitopspol-cache/``) keeps each engine's answer per policy and
+behaviour case across runs (:mod:`gitopspol.behaviour.cache`): after a one-policy change only
+that policy is evaluated again. The folder can be deleted at any time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import socket
@@ -270,6 +275,14 @@ def _behaviour_touched(rendered: RenderedRepository, changed: set[Path]) -> bool
     )
 
 
+def _result_cache(cache_dir: str | Path | None) -> contextlib.AbstractContextManager[object]:
+    if cache_dir is None:
+        return contextlib.nullcontext()
+    from gitopspol.behaviour.cache import result_cache
+
+    return result_cache(cache_dir)
+
+
 def validate_repository(
     root: str | Path,
     *,
@@ -278,13 +291,14 @@ def validate_repository(
     today: dt.date | None = None,
     rules: Sequence[Rule] | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    cache_dir: str | Path | None = None,
 ) -> ValidationResult:
     """Validate a policy repository: every tier rendered, every rule run.
 
     Configuration errors (gitopspol.yaml, unreadable ``--crd`` files, a bad revision) raise
     :class:`~gitopspol.errors.GitopspolError`; everything wrong with the policies is a
     finding. ``progress(done, total, step)`` is called before each step (rendering, then each
-    rule), for a progress bar.
+    rule), for a progress bar. ``cache_dir`` keeps behaviour results across runs.
     """
     started = time.monotonic()
     report = progress or (lambda done, total, step: None)
@@ -302,9 +316,10 @@ def validate_repository(
     behaviour = changed is None or _behaviour_touched(rendered, changed)
     ctx = rule_context(rendered, crds=registry, today=today, behaviour=behaviour)
     findings: list[Finding] = []
-    for done, rule in enumerate(chosen, 1):
-        report(done, len(chosen) + 1, rule.id)
-        findings += run_rules(ctx, [rule])
+    with _result_cache(cache_dir):
+        for done, rule in enumerate(chosen, 1):
+            report(done, len(chosen) + 1, rule.id)
+            findings += run_rules(ctx, [rule])
     report(len(chosen) + 1, len(chosen) + 1, "done")
     if changed is not None:
         findings = limit_to_changes(findings, rendered, changed)
