@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gitopspol.behaviour.cases import BehaviourCase, Expectation, Verdict, load_cases
-from gitopspol.behaviour.tier import Admission, PreparedTier, combine, evaluate_tier, prepare_tier
+from gitopspol.behaviour.tier import (
+    Admission,
+    PreparedTier,
+    combine,
+    evaluate_tier,
+    policy_key,
+    prepare_tier,
+)
+from gitopspol.engines.admission import Status
 from gitopspol.errors import ConfigError
 from gitopspol.repo.model import Repository
 
@@ -25,11 +33,17 @@ class Mismatch:
     expected: Verdict
     actual: Verdict | None
     policy: str | None = None
+    #: Policies that were not evaluated (a Kubewarden module not available offline) and
+    #: might have given the expected verdict: the reason it was not met, said plainly.
+    unevaluated: tuple[str, ...] = ()
 
     def describe(self) -> str:
-        """``expected deny, got warn`` or ``gatekeeper:K8sX/y: expected deny, got audit``."""
+        """``expected deny, got warn`` or ``gatekeeper:K8sX/y: expected deny, got audit``
+        (``...; not evaluated: kubewarden:x`` when an unevaluated policy may decide it)."""
         actual = self.actual.value if self.actual is not None else "not evaluated"
         text = f"expected {self.expected.value}, got {actual}"
+        if self.unevaluated:
+            text += f" (not evaluated: {', '.join(self.unevaluated)})"
         return f"{self.policy}: {text}" if self.policy else text
 
 
@@ -108,9 +122,15 @@ def mismatches(admission: Admission, expected: Expectation | None) -> tuple[Mism
     if expected is None:
         return ()
     found: list[Mismatch] = []
+    skipped = unevaluated(admission)
     if expected.verdict is not None and not verdict_meets(expected.verdict, admission.verdict):
-        found.append(Mismatch(expected.verdict, admission.verdict))
+        # Only an expectation stronger than what ran could have been met by what did not run.
+        maybe = skipped if expected.verdict.rank > admission.verdict.rank else ()
+        found.append(Mismatch(expected.verdict, admission.verdict, unevaluated=maybe))
     for policy, verdict in expected.policies.items():
+        if policy in skipped or any(key.partition(":")[2] == policy for key in skipped):
+            found.append(Mismatch(verdict, None, policy))  # never a pass, even for allow
+            continue
         actual = admission.policy_verdict(policy)
         if actual is None and verdict is Verdict.ALLOW:
             continue  # a policy that does not apply allows
@@ -124,6 +144,15 @@ def mismatches(admission: Admission, expected: Expectation | None) -> tuple[Mism
             if actual is not Verdict.ALLOW and actual is not Verdict.DENY:
                 found.append(Mismatch(Verdict.DENY, actual, key))
     return tuple(found)
+
+
+def unevaluated(admission: Admission) -> tuple[str, ...]:
+    """``engine:policy`` of the policies none of whose results were evaluated (a Kubewarden
+    policy whose module is not available offline), in first-seen order."""
+    statuses: dict[str, set[Status]] = {}
+    for result in admission.results:
+        statuses.setdefault(policy_key(result), set()).add(result.status)
+    return tuple(key for key, found in statuses.items() if found == {Status.NOT_EVALUATED})
 
 
 def evaluate_case(
@@ -169,7 +198,12 @@ def prepare_tiers(repo: Repository, tiers: Sequence[str] = ()) -> dict[str, Prep
                 "kustomization.yaml (run 'gitopspol update' to create it)",
                 repo.config_file,
             )
-        prepared[name] = prepare_tier(renderer.build(overlay), name)
+        prepared[name] = prepare_tier(
+            renderer.build(overlay),
+            name,
+            kubewarden_modules=repo.kubewarden_modules,
+            base_dir=repo.root,
+        )
     return prepared
 
 
