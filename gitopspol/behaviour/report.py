@@ -19,9 +19,9 @@ from xml.sax.saxutils import escape, quoteattr
 from gitopspol.behaviour.agreement import Disagreement
 from gitopspol.behaviour.cases import Verdict
 from gitopspol.behaviour.check import ObjectVerdict
-from gitopspol.behaviour.run import Cell, Matrix
+from gitopspol.behaviour.run import Cell, Matrix, unevaluated
 from gitopspol.behaviour.tier import Admission, effect
-from gitopspol.engines.admission import RuleResult
+from gitopspol.engines.admission import RuleResult, Status
 from gitopspol.findings import Finding, Location, Severity
 
 SCHEMA_VERSION = 1
@@ -43,11 +43,14 @@ def result_name(result: RuleResult) -> str:
 
 
 def cell_summary(admission: Admission) -> str:
-    """``deny (psa, kyverno, gatekeeper)``: the verdict and the engines that decided it."""
+    """``deny (psa, kyverno, gatekeeper)``: the verdict and the engines that decided it,
+    then how many policies were not evaluated (``; 3 not evaluated``), if any."""
     engines = admission.engines()
-    return (
+    text = (
         f"{admission.verdict.value} ({', '.join(engines)})" if engines else admission.verdict.value
     )
+    skipped = unevaluated(admission)
+    return f"{text}; {len(skipped)} not evaluated" if skipped else text
 
 
 def _result_json(result: RuleResult) -> dict[str, Any]:
@@ -92,11 +95,18 @@ def matrix_text(matrix: Matrix, *, details: bool = True) -> str:
         for case in matrix.cases:
             block: list[str] = []
             for tier in matrix.tiers:
-                for result in _unique(matrix.cell(case.name, tier).admission.reported):
+                admission = matrix.cell(case.name, tier).admission
+                for result in _unique(admission.reported):
                     block.append(
                         f"  {tier}  {effect(result).value:<5}  {result_name(result)}: "
                         f"{_short(result.message)}"
                     )
+                for result in _unique(admission.results):
+                    if result.status is Status.NOT_EVALUATED:  # never silently a pass
+                        block.append(
+                            f"  {tier}  {'-':<5}  {result_name(result)}: not evaluated: "
+                            f"{_short(result.message)}"
+                        )
             if block:
                 lines += ["", f"{case.name} ({case.file}:{case.line})", *block]
     failures = matrix.failures
