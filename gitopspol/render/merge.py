@@ -251,6 +251,11 @@ class StrategicMerge:
         if keys == ("",):  # a merged list of scalars (metadata.finalizers)
             self._note(pointer, ppath)
             return [*patch, *(v for v in dest if v not in patch)]
+        secondary = keys[1:]
+        if secondary and any(
+            isinstance(i, dict) and any(k in i for k in secondary) for i in (*patch, *dest)
+        ):
+            return self._multi_key_list(dest, patch, keys, names, ppath, pointer)
         used: set[int] = set()
         head: list[Any] = []
         primary = keys[0]
@@ -292,6 +297,75 @@ class StrategicMerge:
                 continue
             head.append(merged)
         return head + [item for j, item in enumerate(dest) if j not in used]
+
+    def _multi_key_list(
+        self,
+        dest: list[Any],
+        patch: list[Any],
+        keys: tuple[str, ...],
+        names: tuple[str, ...],
+        ppath: tuple[str | int, ...],
+        pointer: str,
+    ) -> list[Any]:
+        """A list with several merge keys (``ports``: containerPort/port + protocol).
+
+        kyaml then matches an item on every key both sides have: equal keys merge, a key
+        only one side has leaves the original unchanged and drops the patch item, a
+        different value is another item. New items come first (patch order), then the
+        original items in their order (observed with kubectl; see kubectl_cases.yaml).
+        """
+        primary, secondary = keys[0], keys[1:]
+
+        def relation(item: dict[str, Any], candidate: Any) -> str | None:
+            if not isinstance(candidate, dict) or candidate.get(primary) != item.get(primary):
+                return None
+            partial = False
+            for key in secondary:
+                if key in item and key in candidate:
+                    if item[key] != candidate[key]:
+                        return None
+                elif key in item or key in candidate:
+                    partial = True
+            return "partial" if partial else "full"
+
+        plan: list[tuple[str, int, int]] = []  # (action, patch index, dest index)
+        for index, item in enumerate(patch):
+            if not isinstance(item, dict) or primary not in item:
+                plan.append(("new", index, -1))
+                continue
+            relations = [relation(item, candidate) for candidate in dest]
+            full = relations.index("full") if "full" in relations else -1
+            if item.get("$patch") == "delete":
+                if full >= 0:
+                    plan.append(("delete", index, full))
+            elif full >= 0:
+                plan.append(("merge", index, full))
+            elif "partial" not in relations:
+                plan.append(("new", index, -1))
+        deleted = {j for action, _, j in plan if action == "delete"}
+        new = [i for action, i, _ in plan if action == "new"]
+        kept = [j for j in range(len(dest)) if j not in deleted]
+        position = {j: len(new) + rank for rank, j in enumerate(kept)}
+        out: list[Any] = []
+        for rank, index in enumerate(new):
+            item = patch[index]
+            sub = f"{pointer}/{rank}"
+            if isinstance(item, dict):
+                out.append(self._map({}, item, names, (*ppath, index), sub))
+            else:
+                out.append(self._clean(item))
+            self._note(sub, (*ppath, index))
+        merged = {j: dest[j] for j in kept}
+        for action, index, j in plan:
+            if action == "merge" and j in merged:
+                result = self._map(
+                    merged[j], patch[index], names, (*ppath, index), f"{pointer}/{position[j]}"
+                )
+                if result is DELETE:
+                    deleted.add(j)
+                else:
+                    merged[j] = result
+        return out + [merged[j] for j in kept if j not in deleted]
 
 
 def strategic_merge(
