@@ -8,12 +8,15 @@ when no policy, overlay or case changed). The findings are the behaviour enginee
 :func:`~gitopspol.behaviour.strictness.behavioural_strictness` (GP401, GP402) and
 :func:`~gitopspol.behaviour.strictness.expectation_findings` (GP403); a tier whose policies
 cannot be prepared for evaluation is a GP403 finding too. A waiver of a policy in a tier
-also accepts the GP401 findings about that policy there.
+also accepts the GP401 findings about that policy there. Kubewarden policies run the local
+modules the repository's gitopspol.yaml maps (``kubewarden.modules``, found from
+``settings['root']``), as ``gitopspol test`` does.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from gitopspol.checks.base import RuleContext
@@ -34,6 +37,18 @@ def _cases(ctx: RuleContext) -> list[Any]:
         for case in found
         if isinstance(case, BehaviourCase | dict)
     ]
+
+
+def _kubewarden_modules(root: Any) -> tuple[dict[str, Path], Path]:
+    """The repository's Kubewarden module files and the folder they are relative to."""
+    from gitopspol.repo.config import load_repository
+
+    if not isinstance(root, str) or not (Path(root) / "gitopspol.yaml").is_file():
+        return {}, Path(".")
+    try:
+        return dict(load_repository(root).kubewarden_modules), Path(root)
+    except GitopspolError:  # gitopspol.yaml is validate's to report
+        return {}, Path(root)
 
 
 def _compute(ctx: RuleContext) -> list[Finding]:
@@ -57,9 +72,10 @@ def _compute(ctx: RuleContext) -> list[Finding]:
         return []
     prepared = {}
     problems: list[Finding] = []
+    modules, base_dir = _kubewarden_modules(ctx.settings.get("root"))
     for tier, docs in ctx.tiers.items():
         try:
-            prepared[tier] = prepare_tier(docs, tier)
+            prepared[tier] = prepare_tier(docs, tier, kubewarden_modules=modules, base_dir=base_dir)
         except GitopspolError as exc:
             message = f"behaviour cases cannot run in tier {tier}: {exc.message}"
             at = Location(exc.file, exc.line or 0) if exc.file else None
