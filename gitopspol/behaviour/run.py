@@ -178,15 +178,34 @@ def run_cases(cases: Sequence[BehaviourCase], tiers: Mapping[str, PreparedTier])
     return Matrix(tuple(tiers), tuple(cases), cells, dict(tiers))
 
 
+def check_kubewarden_modules(repo: Repository) -> None:
+    """A :class:`ConfigError` at its line of ``gitopspol.yaml`` for a Kubewarden module file
+    that ``kubewarden.modules`` maps but that does not exist (a typo would otherwise make
+    every request the policy matches an error, denied under ``failurePolicy: Fail``)."""
+    from gitopspol import yamlio
+    from gitopspol.repo.schemas import config_error
+
+    for reference, file in repo.kubewarden_modules.items():
+        if not (repo.root / file).is_file():
+            raise config_error(
+                yamlio.read_text(repo.config_file),
+                repo.config_file,
+                ["kubewarden", "modules", reference],
+                f"module file {file} does not exist",
+            )
+
+
 def prepare_tiers(repo: Repository, tiers: Sequence[str] = ()) -> dict[str, PreparedTier]:
     """Render and prepare the repository's tiers (all, least strict first, or ``tiers``).
 
-    An unknown tier is a :class:`ConfigError` on ``gitopspol.yaml``.
+    An unknown tier, or a Kubewarden module file that does not exist, is a
+    :class:`ConfigError` on ``gitopspol.yaml``.
     """
     from gitopspol.render import Renderer
 
     for name in tiers:
         repo.tier(name)  # raises for an unknown tier
+    check_kubewarden_modules(repo)
     names = [t for t in repo.tier_names if not tiers or t in tiers]
     renderer = Renderer()
     prepared: dict[str, PreparedTier] = {}

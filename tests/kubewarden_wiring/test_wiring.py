@@ -222,3 +222,34 @@ def test_only_kubewarden_deny_is_reported_as_not_evaluated(
         "expected deny, got allow (not evaluated: kubewarden:allowed-registries, "
         "kubewarden:host-namespaces, kubewarden:privileged-pods)" in out
     )
+
+
+def test_missing_module_file_is_a_config_error(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = repo / "gitopspol.yaml"
+    line = _append(config, f"kubewarden:\n  modules:\n    {PRIVILEGED}: wasm/missing.wasm\n") + 2
+    capsys.readouterr()
+    assert main(["test", "-C", str(repo)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {config}:{line}: kubewarden.modules.{PRIVILEGED}: "
+        "module file wasm/missing.wasm does not exist\n"
+    )
+
+
+def test_check_runs_the_mapped_module(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("wasmtime")
+    _map_module(repo)
+    pod = tmp_path / "pod.yaml"
+    pod.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: prd}\n"
+        "spec:\n  containers:\n  - name: c\n    image: ubuntu\n"
+        "    securityContext: {privileged: true}\n"
+    )
+    code, report = _json(["check", "-C", str(repo), "prd", str(pod)], capsys)
+    assert code == 1
+    results = [r for item in report["objects"] for r in item["policies"]]
+    [kubewarden] = [r for r in results if r["engine"] == "kubewarden" and r["status"] == "fail"]
+    assert (kubewarden["policy"], kubewarden["effect"]) == ("privileged-pods", "deny")
