@@ -260,7 +260,12 @@ class StrategicMerge:
         head: list[Any] = []
         primary = keys[0]
         for index, item in enumerate(patch):
-            if not isinstance(item, dict) or primary not in item:
+            if isinstance(item, dict) and primary not in item:
+                # kyaml looks the item up by an empty key, finds nothing, and its delete of
+                # that empty key matches every original item that has the key: they go.
+                used.update(j for j, d in enumerate(dest) if isinstance(d, dict) and primary in d)
+                continue
+            if not isinstance(item, dict):
                 head.append(self._clean(item))
                 continue
             found = None
