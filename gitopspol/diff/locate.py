@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 _OP_PATH = re.compile(r"""^\s*-?\s*path:\s*["']?([^"'\s]+)["']?\s*$""")
 _OP_START = re.compile(r"^\s*-\s")
+_PATCH_ENTRY = re.compile(r"^\s*-\s+target:")
 #: An operation written on one line: ``- {op: add, path: /spec/a, value: 1}`` (or JSON).
 _FLOW_PATH = re.compile(r"""["']?path["']?\s*:\s*["']?([^"'\s,}]+)["']?\s*[,}]""")
 
@@ -59,10 +60,16 @@ def refine(file: str, line: int, pointer: str) -> tuple[str, int]:
     if start >= len(lines):
         return file, line
     indent = len(lines[start]) - len(lines[start].lstrip())
+    entry = _PATCH_ENTRY.match(lines[start]) is not None
     block: list[tuple[int, str]] = []
     for number in range(start, len(lines)):
         text = lines[number]
-        if text.strip() and len(text) - len(text.lstrip()) < indent:
+        depth = len(text) - len(text.lstrip())
+        if text.strip() and depth < indent:
+            break
+        # A ``patches:`` entry (``- target:``) ends at its next sibling: without this every
+        # finding scanned the rest of a long ``patches:`` list (quadratic in its length).
+        if entry and number > start and depth == indent and _OP_START.match(text):
             break
         block.append((number + 1, text))
     for candidate in _pointer_variants(pointer):
