@@ -115,10 +115,7 @@ def _git(root: Path, *args: str) -> None:
 
 
 def one_policy_change(root: Path) -> Path:
-    """Commit the repository, change one Kyverno policy's message, commit; return the file."""
-    _git(root, "init", "-q", "-b", "main")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-q", "-m", "generated")
+    """Change one Kyverno policy's message in a committed repository, commit; the file."""
     changed = root / "policies" / "kyverno" / "policy-7.yaml"
     text = changed.read_text(encoding="utf-8")
     changed.write_text(text.replace("is required", "is required (changed)", 1), encoding="utf-8")
@@ -134,7 +131,7 @@ def _usage() -> tuple[float, float]:
     return cpu, max(own.ru_maxrss, kids.ru_maxrss) / 1024
 
 
-def child(root: str, out: str, changed_since: str | None = None) -> None:
+def child(root: str, out: str, changed_since: str = "", cache_dir: str = "") -> None:
     """Run validate once on ``root``; write per-stage wall and CPU seconds to ``out``."""
     stages: dict[str, list[float]] = {}
     mark = [time.perf_counter(), _usage()[0], "import"]
@@ -151,7 +148,9 @@ def child(root: str, out: str, changed_since: str | None = None) -> None:
     start = time.perf_counter()
     from gitopspol.validate import validate_repository
 
-    result = validate_repository(root, changed_since=changed_since, progress=progress)
+    result = validate_repository(
+        root, changed_since=changed_since or None, progress=progress, cache_dir=cache_dir or None
+    )
     wall = time.perf_counter() - start
     cpu, rss = _usage()
     figures = {
@@ -175,12 +174,11 @@ def _count(ids: Any) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def _validate(root: Path, changed_since: str | None = None) -> dict[str, Any]:
+def _validate(root: Path, changed_since: str = "", cache_dir: Path | None = None) -> dict[str, Any]:
     """Validate ``root`` in a fresh child process; the child's figures."""
     out = root.parent / f"{root.name}.validate.json"
     argv = [sys.executable, "-m", "benchmarks.bench_pipeline", "--child", str(root), str(out)]
-    if changed_since:
-        argv.append(changed_since)
+    argv += [changed_since, str(cache_dir or "")]
     subprocess.run(argv, check=True, cwd=ROOT.parent)
     figures: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     out.unlink()
@@ -213,25 +211,41 @@ def _kubectl(root: Path, tiers: int, kubectl: str = "kubectl") -> dict[str, floa
     return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "peak_rss_mib": round(rss, 1)}
 
 
+def _rounded(figures: dict[str, Any]) -> dict[str, Any]:
+    return {k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}
+
+
 def measure(policies: int, tiers: int, changed: bool = False) -> dict[str, Any]:
-    """One configuration: validate (and the one-policy change when ``changed``) vs kubectl."""
+    """One configuration: a full validate (cold cache) vs kubectl on the same tiers.
+
+    With ``changed``, the repository is committed first (the full run stands for the run on
+    the main branch, which fills the cache), then one policy is changed and committed and
+    ``--changed-since HEAD~1`` runs with that cache, and once more without any cache.
+    """
     root = prepare(policies, tiers)
+    cache = root / ".gitopspol-cache"
+    (root / ".gitignore").write_text(".gitopspol-cache/\n", encoding="utf-8")
     row: dict[str, Any] = {"policies": policies, "tiers": tiers, "cases": CASES}
     if changed:
-        one_policy_change(root)
-    full = _validate(root)
+        _git(root, "init", "-q", "-b", "main")
+        _git(root, "add", "-A")
+        _git(root, "commit", "-q", "-m", "generated")
+    full = _validate(root, cache_dir=cache)
     kube = _kubectl(root, tiers) if shutil.which("kubectl") else None
-    row["validate"] = {k: round(v, 3) if isinstance(v, float) else v for k, v in full.items()}
+    row["validate"] = _rounded(full)
     row["kubectl"] = kube
     if kube:
         row["wall_ratio"] = round(full["wall_s"] / kube["wall_s"], 3)
         row["cpu_ratio"] = round(full["cpu_s"] / kube["cpu_s"], 3)
     if changed:
-        part = _validate(root, "HEAD~1")
-        row["changed_since"] = {
-            k: round(v, 3) if isinstance(v, float) else v for k, v in part.items()
-        }
+        one_policy_change(root)
+        part = _validate(root, "HEAD~1", cache)
+        row["changed_since"] = _rounded(part)
         row["changed_since_fraction"] = round(part["wall_s"] / full["wall_s"], 3)
+        row["changed_since_cpu_fraction"] = round(part["cpu_s"] / full["cpu_s"], 3)
+        uncached = _validate(root, "HEAD~1")
+        row["changed_since_no_cache"] = _rounded(uncached)
+        row["changed_since_no_cache_fraction"] = round(uncached["wall_s"] / full["wall_s"], 3)
     shutil.rmtree(root)
     return row
 
@@ -256,11 +270,16 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"| {v['findings']:>8}"
         )
         if "changed_since" in r:
-            c = r["changed_since"]
+            c, u = r["changed_since"], r["changed_since_no_cache"]
             lines.append(
-                f"  --changed-since HEAD~1 (one policy): {c['wall_s']} s wall, {c['cpu_s']} s CPU, "
-                f"{round(c['peak_rss_mib'])} MiB, {c['findings']} findings; "
-                f"{r['changed_since_fraction']:.1%} of the full run"
+                f"  --changed-since HEAD~1 (one policy, warm cache): {c['wall_s']} s wall, "
+                f"{c['cpu_s']} s CPU, {round(c['peak_rss_mib'])} MiB, {c['findings']} findings: "
+                f"{r['changed_since_fraction']:.1%} of the full run's wall, "
+                f"{r['changed_since_cpu_fraction']:.1%} of its CPU"
+            )
+            lines.append(
+                f"  --changed-since HEAD~1 (no cache): {u['wall_s']} s wall, {u['cpu_s']} s CPU: "
+                f"{r['changed_since_no_cache_fraction']:.1%} of the full run's wall"
             )
     return "\n".join(lines)
 
