@@ -258,8 +258,10 @@ SCRATCH = "/dev/shm" if Path("/dev/shm").is_dir() else None
 @hardening
 @given(trees())
 def test_renderer(files: dict[str, str]) -> None:
+    # Lone surrogates become bytes that are not UTF-8, as a hostile file would hold.
+    raw = {name: text.encode("utf-8", "surrogatepass") for name, text in files.items()}
     with tempfile.TemporaryDirectory(dir=SCRATCH) as tmp:
-        root = build_file_tree(Path(tmp), files)
+        root = build_file_tree(Path(tmp), raw)
         outcome = clean(lambda: build(root))
     if isinstance(outcome, GitopspolError):
         assert outcome.file is not None, outcome.message
