@@ -171,9 +171,32 @@ def _candidates(ctx: RuleContext, tier: str, target: Mapping[str, Any]) -> list[
         f"kinds:{tier}", lambda: _by_kind(ctx, tier)
     )
     kind = str(target.get("kind") or "")
+    name = str(target.get("name") or "")
+    if kind and re.escape(kind) == kind and name and not _REGEX_CHARS & set(name):
+        # A literal kind and name: an index, not a scan (a tier patches every policy).
+        by_name: dict[tuple[str, str], list[Mapping[str, Any]]] = ctx.cached(
+            f"kind-names:{tier}", lambda: _by_kind_name(by_kind)
+        )
+        return by_name.get((kind, name), [])
     if kind and re.escape(kind) == kind:
         return by_kind.get(kind, [])
     return [data for docs in by_kind.values() for data in docs]
+
+
+#: Characters that make a target name a regular expression rather than a literal.
+_REGEX_CHARS = set(".^$*+?{}[]\\|()")
+
+
+def _by_kind_name(
+    by_kind: Mapping[str, list[Mapping[str, Any]]],
+) -> dict[tuple[str, str], list[Mapping[str, Any]]]:
+    out: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for kind, docs in by_kind.items():
+        for data in docs:
+            meta = data.get("metadata")
+            name = str(meta.get("name") or "") if isinstance(meta, dict) else ""
+            out.setdefault((kind, name), []).append(data)
+    return out
 
 
 def _by_kind(ctx: RuleContext, tier: str) -> dict[str, list[Mapping[str, Any]]]:
