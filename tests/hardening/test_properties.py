@@ -30,7 +30,7 @@ from gitopspol.engines.cel import compile_program
 from gitopspol.engines.gatekeeper import evaluate as gatekeeper_evaluate
 from gitopspol.engines.vpol import evaluate_validating_policy
 from gitopspol.errors import GitopspolError
-from gitopspol.render import build
+from gitopspol.render import render
 from tests.conftest import build_file_tree
 
 T = TypeVar("T")
@@ -262,7 +262,7 @@ def test_renderer(files: dict[str, str]) -> None:
     raw = {name: text.encode("utf-8", "surrogatepass") for name, text in files.items()}
     with tempfile.TemporaryDirectory(dir=SCRATCH) as tmp:
         root = build_file_tree(Path(tmp), raw)
-        outcome = clean(lambda: build(root))
+        outcome = clean(lambda: render(root))
     if isinstance(outcome, GitopspolError):
         assert outcome.file is not None, outcome.message
 
