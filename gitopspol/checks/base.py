@@ -140,10 +140,16 @@ class RuleContext:
         return self._cache[key]
 
     def documents(self) -> Iterator[tuple[str, Subject]]:
-        """``(tier, document)`` for every document of every tier, in order."""
+        """``(tier, document)`` for every document of every tier, in order.
+
+        With ``settings['only']`` (resource ids, ``validate --changed-since``), only those
+        documents: per-document rules then do work proportional to the change.
+        """
+        only = self.settings.get("only")
         for tier, docs in self.tiers.items():
             for doc in docs:
-                yield tier, doc
+                if only is None or resource_id(doc.data) in only:
+                    yield tier, doc
 
     def template_for(self, tier: str, kind: str) -> dict[str, Any] | None:
         """The ConstraintTemplate in ``tier`` that defines constraint ``kind`` (else a --crd one)."""
