@@ -6,7 +6,7 @@ Public API::
                         progress=None, cache_dir=None)
         -> ValidationResult
     render_repository(repo, renderer=None) -> RenderedRepository
-    rule_context(rendered, *, crds=None, today=None, behaviour=True) -> RuleContext
+    rule_context(rendered, *, crds=None, today=None, behaviour=True, only=None) -> RuleContext
     changed_files(root, rev) -> set[Path]
 
 The base (``policies/``) and every tier are built by one
@@ -175,6 +175,7 @@ def rule_context(
     crds: CrdRegistry | None = None,
     today: dt.date | None = None,
     behaviour: bool = True,
+    only: Iterable[str] | None = None,
 ) -> RuleContext:
     """The rule context of a rendered repository (settings as documented in
     :mod:`gitopspol.checks.repository`)."""
@@ -198,6 +199,8 @@ def rule_context(
         settings["base"] = rendered.base
     if repo.namespaces:
         settings["namespaces"] = list(repo.namespaces)
+    if only is not None:  # per-document rules look at these resources only
+        settings["only"] = frozenset(only)
     return RuleContext(tiers=rendered.tiers, crds=crds, settings=settings)
 
 
@@ -314,7 +317,12 @@ def validate_repository(
     rendered = render_repository(repo)
     # Behaviour cases are skipped when nothing a case depends on changed.
     behaviour = changed is None or _behaviour_touched(rendered, changed)
-    ctx = rule_context(rendered, crds=registry, today=today, behaviour=behaviour)
+    # With --changed-since, per-document rules run on touched resources only (the findings
+    # about the others would be dropped); a gitopspol.yaml change limits nothing.
+    only = None
+    if changed is not None and repo.config_file.resolve() not in changed:
+        only = touched_resources(rendered, changed)
+    ctx = rule_context(rendered, crds=registry, today=today, behaviour=behaviour, only=only)
     findings: list[Finding] = []
     with _result_cache(cache_dir):
         for done, rule in enumerate(chosen, 1):
