@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gitopspol.behaviour.run import Matrix
+from gitopspol.behaviour.run import Matrix, unevaluated
 from gitopspol.behaviour.tier import PreparedTier, policy_key
 from gitopspol.engines.admission import Status
 
@@ -90,7 +90,9 @@ def agreement(matrix: Matrix) -> list[Disagreement]:
                     controls = tier.controls.get(key, ())
                 for control in controls:
                     flagged.setdefault(control, set()).add(key)
-            for control, keys in sorted(tier_controls(tier, namespace).items()):
+            skipped = set(unevaluated(admission))  # not evaluated: cannot disagree
+            for control, implementing in sorted(tier_controls(tier, namespace).items()):
+                keys = implementing - skipped
                 if len(keys) < 2:
                     continue
                 violated = flagged.get(control, set()) & keys

@@ -44,6 +44,10 @@ BUILTIN_CONTROLS: Mapping[str, str] = {
     "gatekeeper:K8sPSPPrivilegedContainer": "disallow-privileged",
     "kyverno:disallow-host-namespaces": "disallow-host-namespaces",
     "gatekeeper:K8sPSPHostNamespace": "disallow-host-namespaces",
+    # Kubewarden: by module (``engine:`` + the reference without scheme, tag and digest).
+    "kubewarden:ghcr.io/kubewarden/policies/trusted-repos": "trusted-registries",
+    "kubewarden:ghcr.io/kubewarden/policies/pod-privileged": "disallow-privileged",
+    "kubewarden:ghcr.io/kubewarden/policies/host-namespaces-psp": "disallow-host-namespaces",
 }
 
 
@@ -294,7 +298,16 @@ def prepare_tier(
         elif group == "" and kind == "Namespace":
             namespaces[meta_name] = doc
         elif group == KUBEWARDEN_GROUP and _kubewarden_policy(kind):
+            from gitopspol.engines.kubewarden import module_name
+
             kubewarden.append(doc)
+            # Named as the engine names its results: namespace/name for the namespaced kinds.
+            ns = _meta(doc).get("namespace")
+            key = f"kubewarden:{ns}/{meta_name}" if kind.startswith("Admission") and ns else ""
+            key = key or f"kubewarden:{meta_name}"
+            spec = doc.get("spec")
+            module = module_name(spec.get("module")) if isinstance(spec, Mapping) else ""
+            controls[key] = _controls_of(key, doc, f"kubewarden:{module}")
         else:
             others.append(doc)
     compiled: dict[str, CompiledTemplate] = {}

@@ -253,3 +253,25 @@ def test_check_runs_the_mapped_module(
     results = [r for item in report["objects"] for r in item["policies"]]
     [kubewarden] = [r for r in results if r["engine"] == "kubewarden" and r["status"] == "fail"]
     assert (kubewarden["policy"], kubewarden["effect"]) == ("privileged-pods", "deny")
+
+
+def test_agreement_counts_evaluated_kubewarden_policies_only(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["test", "-C", str(repo), "--agreement"]) == 0
+    assert "policies of the same control agree on every case" in capsys.readouterr().out
+    pytest.importorskip("wasmtime")
+    # A trusted-repos module that accepts everything disagrees with Kyverno and Gatekeeper.
+    (repo / "accept.wat").write_text(guest_wat())
+    config = repo / "gitopspol.yaml"
+    reference = "ghcr.io/kubewarden/policies/trusted-repos:v0.2.0"
+    config.write_text(
+        config.read_text() + f"kubewarden:\n  modules:\n    {reference}: accept.wat\n"
+    )
+    assert main(["test", "-C", str(repo), "--agreement"]) == 0
+    assert (
+        "[prd] untrusted-registry: control trusted-registries: violated by "
+        "gatekeeper:K8sAllowedRepos/allowed-repos, kyverno:restrict-image-registries; "
+        "passed by kubewarden:allowed-registries" in capsys.readouterr().out
+    )
