@@ -8,8 +8,11 @@ policy runs against the cases.
 
 The cache is active inside ``with result_cache(folder):``. With a folder (e.g.
 ``.gitopspol-cache/``, which the user may delete at any time) the entries used by the run
-are written to ``<folder>/behaviour-v1.json`` at the end and read at the start of the next
-run. The file is plain JSON, checked on load (a damaged file is ignored), never code.
+are written to ``<folder>/behaviour-v2.json`` at the end (when the run computed anything)
+and read at the start of the next run. The file is plain JSON: a table of distinct results
+and, per key (128 bits of the digest), the indexes of its results. It is checked on load (a
+damaged entry is computed again), never code. The folder is trusted: keep it where the
+change under review cannot write (outside the checkout in CI), like any build cache.
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ from typing import Any
 
 from gitopspol.engines.admission import Action, RuleResult, Status
 
-FILE_NAME = "behaviour-v1.json"
-_VERSION = 1
+FILE_NAME = "behaviour-v2.json"
+_VERSION = 2
 
 _ACTIVE: ContextVar[ResultCache | None] = ContextVar("gitopspol_result_cache", default=None)
 
@@ -34,7 +37,7 @@ _ACTIVE: ContextVar[ResultCache | None] = ContextVar("gitopspol_result_cache", d
 def digest(value: Any) -> str:
     """SHA-256 of ``value`` as canonical JSON (non-JSON leaves by ``str``)."""
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 def _encode(result: RuleResult) -> list[Any]:
@@ -67,12 +70,14 @@ class ResultCache:
         self.hits = 0
         self.misses = 0
         self._stored: dict[str, Any] = {}
+        self._table: list[Any] = []
+        self._decoded: dict[int, RuleResult] = {}
         self._used: dict[str, tuple[RuleResult, ...]] = {}
         # id(document) -> (document, digest): documents are hashed once per run; the
         # document is kept so that its id is not reused.
         self._digests: dict[int, tuple[Any, str]] = {}
         if folder is not None:
-            self._stored = _load(folder / FILE_NAME)
+            self._stored, self._table = _load(folder / FILE_NAME)
 
     def document_digest(self, doc: Any) -> str:
         """The digest of a document (policy, template, constraint), computed once per run."""
@@ -90,8 +95,8 @@ class ResultCache:
         stored = self._stored.get(key)
         if stored is not None:
             try:
-                decoded = tuple(_decode(item) for item in stored)
-            except (TypeError, ValueError):
+                decoded = tuple(self._result(index) for index in stored)
+            except (TypeError, ValueError, IndexError):
                 decoded = None
             if decoded is not None:
                 self.hits += 1
@@ -102,14 +107,26 @@ class ResultCache:
         self._used[key] = tuple(computed)
         return computed
 
+    def _result(self, index: Any) -> RuleResult:
+        """Entry ``index`` of the loaded result table, decoded once."""
+        if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+            raise ValueError("bad index")
+        found = self._decoded.get(index)
+        if found is None:
+            found = self._decoded[index] = _decode(self._table[index])
+        return found
+
     def save(self) -> None:
-        """Write the entries this run used to the folder (nothing without a folder)."""
-        if self.folder is None:
+        """Write the entries this run used to the folder (nothing without a folder, or when
+        every answer came from the cache)."""
+        if self.folder is None or not self.misses:
             return
-        payload = {
-            "version": _VERSION,
-            "entries": {k: [_encode(r) for r in v] for k, v in self._used.items()},
+        table: dict[RuleResult, int] = {}
+        entries = {
+            key: [table.setdefault(r, len(table)) for r in results]
+            for key, results in self._used.items()
         }
+        payload = {"version": _VERSION, "results": [_encode(r) for r in table], "entries": entries}
         with contextlib.suppress(OSError):  # a cache that cannot be written is no error
             self.folder.mkdir(parents=True, exist_ok=True)
             tmp = self.folder / f".{FILE_NAME}.{os.getpid()}"
@@ -117,17 +134,18 @@ class ResultCache:
             tmp.replace(self.folder / FILE_NAME)
 
 
-def _load(path: Path) -> dict[str, Any]:
+def _load(path: Path) -> tuple[dict[str, Any], list[Any]]:
+    """The entries and the result table of a cache file (empty when damaged)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}
+        return {}, []
     if not isinstance(data, dict) or data.get("version") != _VERSION:
-        return {}
-    entries = data.get("entries")
-    if not isinstance(entries, dict):
-        return {}
-    return {k: v for k, v in entries.items() if isinstance(k, str) and isinstance(v, list)}
+        return {}, []
+    entries, table = data.get("entries"), data.get("results")
+    if not isinstance(entries, dict) or not isinstance(table, list):
+        return {}, []
+    return {k: v for k, v in entries.items() if isinstance(v, list)}, table
 
 
 @contextlib.contextmanager

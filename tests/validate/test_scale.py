@@ -78,22 +78,28 @@ def test_damaged_cache_is_ignored(repo: Path, tmp_path: Path) -> None:
     plain = validate_repository(repo).findings
     cache = tmp_path / "cache"
     cache.mkdir()
-    for text in ("{not json", '{"version": 1, "entries": {"k": [["x"]]}}', "[]"):
+    for text in ("{not json", '{"version": 2, "results": 1, "entries": {}}', "[]"):
         (cache / FILE_NAME).write_text(text, encoding="utf-8")
         assert validate_repository(repo, cache_dir=cache).findings == plain
 
 
 def test_bad_entry_is_computed_again(tmp_path: Path) -> None:
     good = RuleResult("kyverno", "p", "r", Status.FAIL, "m", (Action.DENY,))
+    bad = {"k": [0], "l": [1], "m": [-1], "n": ["0"]}
     (tmp_path / FILE_NAME).write_text(
-        json.dumps({"version": 1, "entries": {"k": [["kyverno", "p", "r", "nope", "m", []]]}}),
+        json.dumps(
+            {"version": 2, "results": [["kyverno", "p", "r", "nope", "m", []]], "entries": bad}
+        ),
         encoding="utf-8",
     )
     cache = ResultCache(tmp_path)
-    assert cache.results("k", lambda: [good]) == [good]
-    assert (cache.hits, cache.misses) == (0, 1)
+    for key in bad:
+        assert cache.results(key, lambda: [good]) == [good]
+    assert (cache.hits, cache.misses) == (0, 4)
     cache.save()
-    assert ResultCache(tmp_path).results("k", list) == [good]
+    warm = ResultCache(tmp_path)
+    assert warm.results("k", list) == [good]
+    assert (warm.hits, warm.misses) == (1, 0)
 
 
 def test_changed_since_keeps_the_touched_policys_findings(repo: Path, tmp_path: Path) -> None:
