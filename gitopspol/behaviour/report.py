@@ -69,6 +69,12 @@ def _unique(results: Sequence[RuleResult]) -> list[RuleResult]:
     return list(dict.fromkeys(results))
 
 
+def _not_evaluated(admission: Admission) -> list[RuleResult]:
+    """Results that were not evaluated (a Kubewarden module not available offline): listed
+    beside the reported ones so they never look like a pass."""
+    return [r for r in _unique(admission.results) if r.status is Status.NOT_EVALUATED]
+
+
 def failure_text(cell: Cell) -> str:
     """``FAIL case in tier T (file:line): expected deny, got warn; ... (decided by ...)``."""
     problems = "; ".join(m.describe() for m in cell.mismatches)
@@ -101,12 +107,11 @@ def matrix_text(matrix: Matrix, *, details: bool = True) -> str:
                         f"  {tier}  {effect(result).value:<5}  {result_name(result)}: "
                         f"{_short(result.message)}"
                     )
-                for result in _unique(admission.results):
-                    if result.status is Status.NOT_EVALUATED:  # never silently a pass
-                        block.append(
-                            f"  {tier}  {'-':<5}  {result_name(result)}: not evaluated: "
-                            f"{_short(result.message)}"
-                        )
+                for result in _not_evaluated(admission):
+                    block.append(
+                        f"  {tier}  {'-':<5}  {result_name(result)}: not evaluated: "
+                        f"{_short(result.message)}"
+                    )
             if block:
                 lines += ["", f"{case.name} ({case.file}:{case.line})", *block]
     failures = matrix.failures
@@ -264,6 +269,8 @@ def _object_lines(item: ObjectVerdict) -> list[str]:
     lines = [f"{m.file}:{m.line}: {item.resource}: {item.answer}"]
     for result in _unique(item.admission.reported):
         lines.append(f"  {effect(result).value:<5}  {result_name(result)}: {result.message}")
+    for result in _not_evaluated(item.admission):
+        lines.append(f"  {'-':<5}  {result_name(result)}: not evaluated: {result.message}")
     return lines
 
 
@@ -294,7 +301,10 @@ def check_json(tier: str, items: Sequence[ObjectVerdict]) -> str:
                 "verdict": i.admission.verdict.value,
                 "answer": i.answer,
                 "admitted": i.admission.verdict is not Verdict.DENY,
-                "policies": [_result_json(r) for r in _unique(i.admission.reported)],
+                "policies": [
+                    _result_json(r)
+                    for r in [*_unique(i.admission.reported), *_not_evaluated(i.admission)]
+                ],
             }
             for i in items
         ],

@@ -275,3 +275,16 @@ def test_agreement_counts_evaluated_kubewarden_policies_only(
         "gatekeeper:K8sAllowedRepos/allowed-repos, kyverno:restrict-image-registries; "
         "passed by kubewarden:allowed-registries" in capsys.readouterr().out
     )
+
+
+def test_check_lists_unevaluated_policies(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pod = tmp_path / "pod.yaml"
+    pod.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: prd}\n")
+    capsys.readouterr()
+    main(["check", "-C", str(repo), "prd", str(pod)])
+    assert (
+        f"  -      kubewarden:privileged-pods: not evaluated: module not available offline: "
+        f"{PRIVILEGED}\n" in capsys.readouterr().out
+    )
