@@ -34,7 +34,7 @@ ENTRIES = sorted(p.name for p in CATALOGUE.iterdir() if (p / "case.yaml").is_fil
 
 
 def _big_file(work: Path) -> None:
-    """A 50 MB document: valid YAML, just too large to read."""
+    """A 50 MB file (sparse: it is refused by its size before a byte is read)."""
     with (work / "big.yaml").open("wb") as handle:
         handle.truncate(50 * 1024 * 1024)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from gitopspol import yamlio
 from gitopspol.engines import kyverno
 from gitopspol.engines.admission import AdmissionRequest, Status
 from gitopspol.engines.cel import compile_program
@@ -20,7 +21,7 @@ from gitopspol.engines.gatekeeper import rego
 from gitopspol.engines.kyverno import engine as kyverno_engine
 from gitopspol.engines.kyverno import jmes
 from gitopspol.engines.kyverno.values import wildcard_match
-from gitopspol.errors import PolicyError
+from gitopspol.errors import InputError, PolicyError
 
 OK_REGO = """package k8sok
 
@@ -58,6 +59,16 @@ def _template(kind: str, source: str) -> dict[str, Any]:
             "targets": [{"target": "admission.k8s.gatekeeper.sh", "rego": source}],
         },
     }
+
+
+def test_yaml_50_mb_document_is_refused_quickly() -> None:
+    # The catalogue refuses a 50 MB file by its size; a document built in memory (a
+    # --data answer, a JMESPath parse_yaml argument) is refused by its length.
+    text = "data: " + "x" * (50 * 1024 * 1024)
+    start = time.monotonic()
+    with pytest.raises(InputError, match="larger than the 33554432 bytes"):
+        yamlio.load_all(text, "big.yaml")
+    assert time.monotonic() - start < 1
 
 
 def test_rego_time_limit_stops_a_long_evaluation(monkeypatch: pytest.MonkeyPatch) -> None:
