@@ -231,7 +231,7 @@ def _backend(template: Template, prefer_cel: bool) -> Backend:
     return RegoBackend(template.rego, template.name)
 
 
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=2048)
 def _compile_cached(key: str, prefer_cel: bool) -> CompiledTemplate:
     template = parse_template(json.loads(key))
     return CompiledTemplate(template, _backend(template, prefer_cel))
@@ -246,7 +246,11 @@ def compile_template(
     Raises :class:`PolicyError`; with ``source`` (the template file), a Rego compile error
     is located at the line of the template file that holds the bad Rego line.
     """
-    key = json.dumps(doc, sort_keys=True)
+    # Only metadata.name of the metadata matters: tiers that label or annotate the same
+    # template (every overlay does) share one compiled program.
+    meta = doc.get("metadata")
+    keyed = {**doc, "metadata": {"name": meta.get("name")}} if isinstance(meta, Mapping) else doc
+    key = json.dumps(keyed, sort_keys=True)
     try:
         return _compile_cached(key, prefer_cel)
     except PolicyError as exc:
