@@ -8,7 +8,7 @@ policy runs against the cases.
 
 The cache is active inside ``with result_cache(folder):``. With a folder (e.g.
 ``.gitopspol-cache/``, which the user may delete at any time) the entries used by the run
-are written to ``<folder>/behaviour-v2.json`` at the end (when the run computed anything)
+are written to ``<folder>/behaviour-v3.json`` at the end (when the run computed anything)
 and read at the start of the next run. The file is plain JSON: a table of distinct results
 and, per key (128 bits of the digest), the indexes of its results. It is checked on load (a
 damaged entry is computed again), never code. The folder is trusted: keep it where the
@@ -28,8 +28,8 @@ from typing import Any
 
 from gitopspol.engines.admission import Action, RuleResult, Status
 
-FILE_NAME = "behaviour-v2.json"
-_VERSION = 2
+FILE_NAME = "behaviour-v3.json"
+_VERSION = 3
 
 _ACTIVE: ContextVar[ResultCache | None] = ContextVar("gitopspol_result_cache", default=None)
 
@@ -161,14 +161,15 @@ def result_cache(folder: str | Path | None = None) -> Iterator[ResultCache]:
 
 
 def cached_results(
-    parts: tuple[Any, ...], compute: Callable[[], list[RuleResult]]
+    parts: tuple[str, ...], compute: Callable[[], list[RuleResult]]
 ) -> list[RuleResult]:
-    """``compute()`` through the active cache, keyed by ``parts`` (digests or plain values);
-    just ``compute()`` when no cache is active."""
+    """``compute()`` through the active cache, keyed by ``parts`` (names and digests of every
+    input); just ``compute()`` when no cache is active."""
     cache = _ACTIVE.get()
     if cache is None:
         return compute()
-    return cache.results(digest(parts), compute)
+    key = hashlib.blake2b("\0".join(map(str, parts)).encode("utf-8"), digest_size=16)
+    return cache.results(key.hexdigest(), compute)
 
 
 def caching() -> bool:

@@ -377,7 +377,8 @@ def _kyverno(
             result
             for policy in tier.kyverno
             for result in cached_results(
-                ("kyverno", document_digest(policy), key, labels),
+                # The labels come from the request's namespace object: in its digest.
+                ("kyverno", document_digest(policy), key),
                 functools.partial(kyverno.evaluate, [policy], request, namespace_labels=labels),
             )
         ]

@@ -78,7 +78,7 @@ def test_damaged_cache_is_ignored(repo: Path, tmp_path: Path) -> None:
     plain = validate_repository(repo).findings
     cache = tmp_path / "cache"
     cache.mkdir()
-    for text in ("{not json", '{"version": 2, "results": 1, "entries": {}}', "[]"):
+    for text in ("{not json", '{"version": 3, "results": 1, "entries": {}}', "[]"):
         (cache / FILE_NAME).write_text(text, encoding="utf-8")
         assert validate_repository(repo, cache_dir=cache).findings == plain
 
@@ -88,7 +88,7 @@ def test_bad_entry_is_computed_again(tmp_path: Path) -> None:
     bad = {"k": [0], "l": [1], "m": [-1], "n": ["0"]}
     (tmp_path / FILE_NAME).write_text(
         json.dumps(
-            {"version": 2, "results": [["kyverno", "p", "r", "nope", "m", []]], "entries": bad}
+            {"version": 3, "results": [["kyverno", "p", "r", "nope", "m", []]], "entries": bad}
         ),
         encoding="utf-8",
     )
