@@ -24,6 +24,14 @@ def test_connect_ex_is_blocked() -> None:
         sock.connect_ex(("127.0.0.1", 9))
 
 
+def test_udp_send_is_blocked() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        with pytest.raises(NetworkBlocked, match="sendto"):
+            sock.sendto(b"x", ("127.0.0.1", 53))
+        with pytest.raises(NetworkBlocked, match="sendmsg"):
+            sock.sendmsg([b"x"], [], 0, ("127.0.0.1", 53))
+
+
 def test_name_lookup_is_blocked() -> None:
     with pytest.raises(NetworkBlocked, match="name lookup"):
         socket.getaddrinfo("example.com", 443)
