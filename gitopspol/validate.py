@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import os
 import socket
 import subprocess
@@ -235,7 +236,13 @@ def _source_files(resource: Any) -> set[Path]:
     """Files a rendered resource came from: its document and every patch that changed it."""
     files = {getattr(getattr(resource, "origin", None), "file", "")}
     files |= {origin.file for origin in getattr(resource, "field_origins", {}).values()}
-    return {Path(f).resolve() for f in files if f}
+    return {_resolved(f) for f in files if f}
+
+
+@functools.lru_cache(maxsize=16384)
+def _resolved(file: str) -> Path:
+    """``Path(file).resolve()``, once per file (thousands of resources share a few files)."""
+    return Path(file).resolve()
 
 
 def touched_resources(rendered: RenderedRepository, changed: set[Path]) -> set[str]:
