@@ -123,3 +123,12 @@ def test_benchmark_repository_meets_its_cases(tmp_path: Path) -> None:
     assert result.summary.documents == 24
     assert len(list((root / "tests").glob("case-*.yaml"))) == 50
     assert not [f for f in result.findings if f.rule_id.startswith("GP4")]
+
+
+def test_cli_cache_dir(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from gitopspol.cli.main import main
+
+    cache = tmp_path / "cli-cache"
+    assert main(["validate", "-C", str(repo), "--cache-dir", str(cache)]) == 0
+    assert (cache / FILE_NAME).is_file()
+    assert capsys.readouterr().out.startswith("no problems found")

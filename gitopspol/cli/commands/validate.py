@@ -20,6 +20,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--list-rules", action="store_true", help="list the rules and exit")
     parser.add_argument("--crd", action="append", default=[], metavar="PATH")
     parser.add_argument("--changed-since", metavar="REV")
+    parser.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        default=os.environ.get("GITOPSPOL_CACHE_DIR") or None,
+        help="keep behaviour results across runs in DIR (deletable; default $GITOPSPOL_CACHE_DIR)",
+    )
 
 
 class ProgressBar:
@@ -63,7 +69,11 @@ def run(args: argparse.Namespace) -> int:
     bar = ProgressBar(sys.stderr)
     try:
         result = validate_repository(
-            args.repo, crds=args.crd, changed_since=args.changed_since, progress=bar.update
+            args.repo,
+            crds=args.crd,
+            changed_since=args.changed_since,
+            progress=bar.update,
+            cache_dir=args.cache_dir,
         )
     finally:
         bar.close()
