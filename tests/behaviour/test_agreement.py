@@ -15,8 +15,8 @@ from gitopspol.repo import load_repository
 def test_default_repo_controls(pristine_repo: Path) -> None:
     prd = prepare_tiers(load_repository(pristine_repo), ("prd",))["prd"]
     controls = tier_controls(prd, "sbx")
+    # prd enforces restricted: PSA implements the restricted control, not the baseline one.
     assert controls["pod-security-baseline"] == {
-        "psa:pod-security",
         "kyverno:pod-security-baseline",
         "gatekeeper:K8sPSSBaseline/pod-security-baseline",
     }
@@ -24,7 +24,6 @@ def test_default_repo_controls(pristine_repo: Path) -> None:
         "kyverno:restrict-image-registries",
         "gatekeeper:K8sAllowedRepos/allowed-repos",
     }
-    # prd audits and warns at restricted: PSA alone implements that control
     assert controls["pod-security-restricted"] == {"psa:pod-security"}
 
 
@@ -36,10 +35,7 @@ def test_kyverno_scoped_narrower_disagrees(repo: Path, capsys: pytest.CaptureFix
     found = agreement(run_repository(repo))
     prd = [d for d in found if d.tier == "prd"]
     assert [(d.case, d.control) for d in prd] == [("container-breakout", "pod-security-baseline")]
-    assert prd[0].violated == (
-        "gatekeeper:K8sPSSBaseline/pod-security-baseline",
-        "psa:pod-security",
-    )
+    assert prd[0].violated == ("gatekeeper:K8sPSSBaseline/pod-security-baseline",)
     assert prd[0].passed == ("kyverno:pod-security-baseline",)
     # sbx: PSA enforces nothing there, so Kyverno disagrees with Gatekeeper only
     sbx = [d for d in found if d.tier == "sbx"]

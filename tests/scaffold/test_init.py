@@ -70,7 +70,7 @@ def test_defaults_render_with_kubectl_and_differ_only_in_tier_settings(
     # And the values are the profiles': prd blocks, sbx reports.
     for tier, kyverno, gatekeeper, enforce in (
         (sbx, "Audit", "warn", "privileged"),
-        (prd, "Enforce", "deny", "baseline"),
+        (prd, "Enforce", "deny", "restricted"),
     ):
         policy = tier[("ClusterPolicy", "pod-security-baseline")]
         assert policy["spec"]["rules"][0]["validate"]["failureAction"] == kyverno

@@ -94,9 +94,10 @@ def test_prd_constraint_switched_to_dryrun(repo: Path, capsys: pytest.CaptureFix
 
 
 def test_prd_psa_lowered(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # prd enforces baseline (sbx: privileged); audit is restricted in both tiers.
-    enforce = _line_of(repo, PRD, 'value: "baseline"')
-    _replace(repo, PRD, 'value: "baseline"', 'value: "privileged"')
+    # prd enforces restricted (sbx: privileged); audit is restricted in both tiers. The issue's
+    # edit: prd's enforce lowered to baseline.
+    enforce = _line_of(repo, PRD, 'value: "restricted"')
+    _replace(repo, PRD, 'value: "restricted"', 'value: "baseline"')
     audit = _line_of(repo, PRD, "path: /metadata/labels/pod-security.kubernetes.io~1audit") + 1
     _replace(repo, PRD, 'audit\n      value: "restricted"', 'audit\n      value: "baseline"')
     found = _located(repo, capsys)
