@@ -99,7 +99,7 @@ class Resource:
         if self.origin.base_line or self.origin.path:
             return self.origin.location()
         parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
-        path = tuple(int(p) if p.isdigit() else p for p in parts)
+        path = tuple(int(p) if p.isascii() and p.isdigit() else p for p in parts)
         return Origin(self.origin.file, self.origin.doc_index, path).location()
 
 

@@ -400,7 +400,7 @@ def find_nodes(node: Any, parts: list[str], create: bool) -> list[tuple[Any, Any
             for index, item in enumerate(node):
                 found += [(node, index)] if not rest else find_nodes(item, rest, create)
             return found
-        if head.isdigit() and int(head) < len(node):
+        if head.isascii() and head.isdigit() and int(head) < len(node):
             return [(node, int(head))] if not rest else find_nodes(node[int(head)], rest, create)
         return []
     if not isinstance(node, dict):

@@ -167,3 +167,16 @@ def test_patched_fields_map_pointers_to_patch_lines(tmp_path: Path) -> None:
     assert patched["/spec/validationFailureAction"][0].endswith("enforce.yaml")
     assert patched["/metadata/labels"][0].endswith("environments/prd/kustomization.yaml")
     assert "/spec/rules/0/name" not in patched
+
+
+def test_field_location_of_a_non_ascii_digit_key(tmp_path: Path) -> None:
+    # "²".isdigit() is True but int("²") fails: such a pointer segment is a mapping key.
+    build_file_tree(
+        tmp_path,
+        {
+            "kustomization.yaml": "resources:\n- cm.yaml\n",
+            "cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: b\n  ²: c\n",
+        },
+    )
+    (resource,) = build(tmp_path)
+    assert resource.field_location("/data/²") == (str(tmp_path / "cm.yaml"), 7)
