@@ -174,7 +174,7 @@ class _Worker:
             if self._pid == 0 or serial >= self._knows_below:
                 self._restart()
             try:
-                _send(self._to_child, json.dumps(request).encode("utf-8"))
+                _send(self._to_child, _encode_request(request))
                 reply = _receive(self._from_child, time.monotonic() + TIME_LIMIT_SECONDS)
             except OSError:  # the child died before reading: a crash
                 reply = b""
@@ -187,8 +187,7 @@ class _Worker:
                     "evaluation stopped: the engine crashed or exceeded the "
                     f"{MEMORY_LIMIT_BYTES >> 20} MiB memory limit"
                 )
-            status, text = json.loads(reply)
-            return str(status), str(text)
+            return _decode_reply(reply)
 
     def stop(self) -> None:
         """Kill the child (if any) and close its pipes."""
@@ -229,10 +228,41 @@ def _child(requests: int, replies: int) -> None:  # pragma: no cover - runs in t
         os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
         _limit_memory()
         while (raw := _receive(requests, None)) is not None and raw:
-            _send(replies, json.dumps(_serve(json.loads(raw))).encode("utf-8"))
+            _send(replies, _encode_reply(*_serve(_decode_request(raw))))
         code = 0
     finally:
         os._exit(code)
+
+
+# Messages are framed bytes, not JSON: the input document is already JSON text, and quoting
+# it again would double the cost of every request.
+_NO_DATA = (1 << 64) - 1
+
+
+def _encode_request(request: _Request) -> bytes:
+    serial, input_json, data_json = request
+    raw_input = input_json.encode("utf-8")
+    raw_data = data_json.encode("utf-8") if data_json is not None else b""
+    size = len(raw_data) if data_json is not None else _NO_DATA
+    head = serial.to_bytes(8, "big") + len(raw_input).to_bytes(8, "big") + size.to_bytes(8, "big")
+    return head + raw_input + raw_data
+
+
+def _decode_request(raw: bytes) -> _Request:
+    serial = int.from_bytes(raw[:8], "big")
+    input_size = int.from_bytes(raw[8:16], "big")
+    data_size = int.from_bytes(raw[16:24], "big")
+    input_json = raw[24 : 24 + input_size].decode("utf-8")
+    data_json = None if data_size == _NO_DATA else raw[24 + input_size :].decode("utf-8")
+    return serial, input_json, data_json
+
+
+def _encode_reply(status: str, text: str) -> bytes:
+    return (b"o" if status == "ok" else b"e") + text.encode("utf-8")
+
+
+def _decode_reply(raw: bytes) -> tuple[str, str]:
+    return ("ok" if raw[:1] == b"o" else "error"), raw[1:].decode("utf-8", "replace")
 
 
 def _send(fd: int, payload: bytes) -> None:
