@@ -516,28 +516,36 @@ def json_patch(
 
 
 @functools.lru_cache(maxsize=4096)
-def anchored(pattern: str) -> Any:
-    """RE2 regex anchored as kustomize anchors selector fields: ``^(?:...)$``."""
+def go_regex(text: str) -> Any | None:
+    """Compile ``text`` with RE2 (Go regexp semantics, linear-time matching); None if refused."""
     import os
 
     import re2
 
+    # RE2 logs its own parse errors on fd 2 (absl); keep stderr to our one-line error.
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        return re2.compile(text)
+    except Exception:
+        return None
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def anchored(pattern: str) -> Any:
+    """RE2 regex anchored as kustomize anchors selector fields: ``^(?:...)$``."""
     anchored_text = f"^(?:{pattern})$"
     try:
         re.compile(anchored_text)
     except re.error as exc:
         raise RenderError(f"invalid regex {pattern!r} in target selector: {exc}") from None
-    # RE2 logs its own parse errors on fd 2 (absl); keep stderr to our one-line error.
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        return re2.compile(anchored_text)
-    except Exception as exc:
-        raise RenderError(f"invalid regex {pattern!r} in target selector (RE2): {exc}") from None
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+    compiled = go_regex(anchored_text)
+    if compiled is None:
+        raise RenderError(f"invalid regex {pattern!r} in target selector (RE2)")
+    return compiled
 
 
 _REQ_RE = re.compile(

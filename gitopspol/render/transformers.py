@@ -297,17 +297,19 @@ def split_image(image: str) -> tuple[str, str, str]:
 
 
 @functools.lru_cache(maxsize=256)
-def _image_matcher(name: str) -> re.Pattern[str]:
-    """kustomize's ``image.IsImageMatched``: the name (a regex), an optional tag and digest."""
-    try:
-        return re.compile("^" + name + r"(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$")
-    except re.error:
-        return re.compile(r"(?!)")  # kustomize ignores the compile error: nothing matches
+def _image_matches(name: str, image: str) -> bool:
+    """kustomize's ``image.IsImageMatched``: the name (a Go regex), an optional tag and digest.
+
+    RE2 keeps matching linear in time: a name like ``(a|aa)+$`` cannot hang the build.
+    """
+    matcher = smp.go_regex("^" + name + r"(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$")
+    # kustomize ignores a compile error: nothing matches.
+    return matcher is not None and matcher.match(image) is not None
 
 
 def _image_value(value: str, entry: dict[str, Any]) -> str | None:
     name = str(entry.get("name") or "")
-    if not _image_matcher(name).match(value):
+    if not _image_matches(name, value):
         return None
     base, tag, digest = split_image(value)
     new_tag, new_digest = entry.get("newTag") or "", entry.get("digest") or ""

@@ -180,3 +180,17 @@ def test_field_location_of_a_non_ascii_digit_key(tmp_path: Path) -> None:
     )
     (resource,) = build(tmp_path)
     assert resource.field_location("/data/²") == (str(tmp_path / "cm.yaml"), 7)
+
+
+def test_image_name_regex_cannot_hang_the_build(tmp_path: Path) -> None:
+    # kustomize matches image names as Go (RE2) regexes; a backtracking engine takes minutes here.
+    image = "a" * 46 + "b"
+    build_file_tree(
+        tmp_path,
+        {
+            "kustomization.yaml": 'resources:\n- pod.yaml\nimages:\n- name: "(a|aa)+$"\n  newTag: "1"\n',
+            "pod.yaml": f"apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: {image}\n",
+        },
+    )
+    (pod,) = build(tmp_path)
+    assert pod.data["spec"]["containers"][0]["image"] == image
