@@ -35,7 +35,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from gitopspol.engines.admission import Action, AdmissionRequest
+from gitopspol.engines.admission import CLUSTER_SCOPED, Action, AdmissionRequest
 from gitopspol.errors import ConfigError, InputError
 
 API_VERSION = "gitopspol.io/v1alpha1"
@@ -178,27 +178,6 @@ CASE_SCHEMA: dict[str, Any] = {
         },
     },
 }
-
-#: Kinds that are never namespaced (the case's namespace is not applied to them).
-CLUSTER_SCOPED = frozenset(
-    {
-        "Namespace",
-        "Node",
-        "PersistentVolume",
-        "ClusterRole",
-        "ClusterRoleBinding",
-        "CustomResourceDefinition",
-        "StorageClass",
-        "PriorityClass",
-        "RuntimeClass",
-        "ValidatingWebhookConfiguration",
-        "MutatingWebhookConfiguration",
-        "ValidatingAdmissionPolicy",
-        "ValidatingAdmissionPolicyBinding",
-        "ClusterPolicy",
-        "ConstraintTemplate",
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)

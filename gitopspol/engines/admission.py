@@ -11,6 +11,44 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+#: Kinds that are not namespaced (built-in and the policy engines' own; offline there is no
+#: discovery, so any other kind is treated as namespaced). One table for every engine.
+CLUSTER_SCOPED = frozenset(
+    {
+        "APIService",
+        "CSIDriver",
+        "CSINode",
+        "CertificateSigningRequest",
+        "ClusterCleanupPolicy",
+        "ClusterIssuer",
+        "ClusterPolicy",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "ComponentStatus",
+        "ConstraintTemplate",
+        "CustomResourceDefinition",
+        "FlowSchema",
+        "IngressClass",
+        "MutatingAdmissionPolicy",
+        "MutatingAdmissionPolicyBinding",
+        "MutatingPolicy",
+        "MutatingWebhookConfiguration",
+        "Namespace",
+        "Node",
+        "PersistentVolume",
+        "PodSecurityPolicy",
+        "PriorityClass",
+        "PriorityLevelConfiguration",
+        "RuntimeClass",
+        "StorageClass",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+        "ValidatingPolicy",
+        "ValidatingWebhookConfiguration",
+        "VolumeAttachment",
+    }
+)
+
 
 @dataclass(frozen=True, slots=True)
 class AdmissionRequest:

@@ -10,38 +10,11 @@ from __future__ import annotations
 
 import functools
 
-#: Kinds whose resource is not what the generic rule below gives, and cluster-scoped kinds.
+#: Kinds whose resource is not what the generic rule below gives.
 _IRREGULAR = {
     "Endpoints": "endpoints",
     "PodSecurityPolicy": "podsecuritypolicies",
 }
-
-#: Built-in cluster-scoped kinds (everything else is treated as namespaced).
-CLUSTER_SCOPED = frozenset(
-    {
-        "Namespace",
-        "Node",
-        "PersistentVolume",
-        "ClusterRole",
-        "ClusterRoleBinding",
-        "CustomResourceDefinition",
-        "StorageClass",
-        "PriorityClass",
-        "ValidatingWebhookConfiguration",
-        "MutatingWebhookConfiguration",
-        "ValidatingAdmissionPolicy",
-        "ValidatingAdmissionPolicyBinding",
-        "APIService",
-        "CSIDriver",
-        "CSINode",
-        "IngressClass",
-        "RuntimeClass",
-        "PodSecurityPolicy",
-        "ClusterPolicy",
-        "ValidatingPolicy",
-        "ConstraintTemplate",
-    }
-)
 
 
 @functools.lru_cache(maxsize=1024)

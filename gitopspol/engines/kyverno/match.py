@@ -14,42 +14,6 @@ from typing import Any
 from gitopspol.engines.admission import AdmissionRequest
 from gitopspol.engines.kyverno.values import wildcard_match
 
-#: Kinds that are not namespaced (the CLI puts namespaced objects in ``default``).
-CLUSTER_SCOPED = frozenset(
-    {
-        "APIService",
-        "CertificateSigningRequest",
-        "ClusterCleanupPolicy",
-        "ClusterIssuer",
-        "ClusterPolicy",
-        "ClusterRole",
-        "ClusterRoleBinding",
-        "ComponentStatus",
-        "CSIDriver",
-        "CSINode",
-        "CustomResourceDefinition",
-        "FlowSchema",
-        "IngressClass",
-        "MutatingAdmissionPolicy",
-        "MutatingAdmissionPolicyBinding",
-        "MutatingPolicy",
-        "MutatingWebhookConfiguration",
-        "Namespace",
-        "Node",
-        "PersistentVolume",
-        "PodSecurityPolicy",
-        "PriorityClass",
-        "PriorityLevelConfiguration",
-        "RuntimeClass",
-        "StorageClass",
-        "ValidatingAdmissionPolicy",
-        "ValidatingAdmissionPolicyBinding",
-        "ValidatingPolicy",
-        "ValidatingWebhookConfiguration",
-        "VolumeAttachment",
-    }
-)
-
 
 @dataclass(frozen=True, slots=True)
 class MatchInput:

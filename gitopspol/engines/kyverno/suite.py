@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from gitopspol import yamlio
-from gitopspol.engines.admission import AdmissionRequest, RuleResult, Status
+from gitopspol.engines.admission import CLUSTER_SCOPED, AdmissionRequest, RuleResult, Status
 from gitopspol.engines.kyverno.engine import Inputs, evaluate_policy
 from gitopspol.engines.kyverno.exceptions import is_exception
-from gitopspol.engines.kyverno.match import CLUSTER_SCOPED
 from gitopspol.engines.suite import SuiteResult
 from gitopspol.errors import GitopspolError, InputError
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from gitopspol.engines.admission import AdmissionRequest
-from gitopspol.engines.cel.kinds import CLUSTER_SCOPED, resource_for_kind
+from gitopspol.engines.admission import CLUSTER_SCOPED, AdmissionRequest
+from gitopspol.engines.cel.kinds import resource_for_kind
 from gitopspol.errors import PolicyError
 
 

@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from gitopspol import yamlio
-from gitopspol.engines.admission import AdmissionRequest, RuleResult, Status
-from gitopspol.engines.cel.kinds import CLUSTER_SCOPED
+from gitopspol.engines.admission import CLUSTER_SCOPED, AdmissionRequest, RuleResult, Status
 from gitopspol.engines.vpol import (
     CelContext,
     evaluate_cel_rule,
