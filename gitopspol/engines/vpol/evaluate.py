@@ -316,9 +316,22 @@ def evaluate_validating_policy(
         spec.get("validationActions"), (Action.DENY,), f"policy {name!r} spec.validationActions"
     )
     param_values = _select_params(spec.get("paramKind"), None, params or [], request, name)
+    return _evaluate_per_param("vpol", name, spec, param_values, request, context, actions)
+
+
+def _evaluate_per_param(
+    engine: str,
+    name: str,
+    spec: Mapping[str, Any],
+    param_values: Sequence[Any],
+    request: AdmissionRequest,
+    context: CelContext | None,
+    actions: tuple[Action, ...],
+) -> list[RuleResult]:
+    """One result per selected parameter object (one without params), as the API server."""
     return [
         _evaluate(
-            engine="vpol",
+            engine=engine,
             policy=name,
             rule=None,
             spec=spec,
@@ -430,19 +443,7 @@ def evaluate_vap(
     except PolicyError as exc:
         status = Status.SKIP if ignore else Status.FAIL
         return [RuleResult("vap", name, None, status, exc.message, actions)]
-    return [
-        _evaluate(
-            engine="vap",
-            policy=name,
-            rule=None,
-            spec=spec,
-            conditions=spec.get("matchConditions") or [],
-            validations=spec.get("validations") or [],
-            act=_activation(request, value, context),
-            actions=actions,
-        )
-        for value in values
-    ]
+    return _evaluate_per_param("vap", name, spec, values, request, context, actions)
 
 
 def evaluate_cel_rule(
