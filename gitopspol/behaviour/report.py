@@ -213,26 +213,12 @@ def matrix_json(
 
 
 def _junit(suites: list[tuple[str, list[str], int, int]]) -> str:
-    """``<testsuites>`` from (name, testcase elements, failures, skipped) per suite.
+    """``<testsuites>`` from (name, testcase elements, failures, skipped) per suite (no clock)."""
+    from gitopspol.report.junit import JUnitSuite, junit_document
 
-    Valid under both JUnit XSDs in ``../shared/schemas/junit`` (the Ant schema requires
-    timestamp, hostname, properties and the output elements; reporters use no clock).
-    """
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<testsuites>"]
-    for index, (name, cases, failures, skipped) in enumerate(suites):
-        lines.append(
-            f'  <testsuite name={quoteattr(name)} package="gitopspol" id="{index}" '
-            'timestamp="1970-01-01T00:00:00" hostname="localhost" '
-            f'tests="{len(cases)}" failures="{failures}" errors="0" skipped="{skipped}" '
-            'time="0">'
-        )
-        lines.append("    <properties/>")
-        lines.extend(cases)
-        lines.append("    <system-out/>")
-        lines.append("    <system-err/>")
-        lines.append("  </testsuite>")
-    lines.append("</testsuites>")
-    return "\n".join(lines) + "\n"
+    return junit_document(
+        [JUnitSuite(name, cases, failures, skipped) for name, cases, failures, skipped in suites]
+    )
 
 
 def _testcase(name: str, classname: str, failure: str | None, skipped: str | None = None) -> str:

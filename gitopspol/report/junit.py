@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 from gitopspol.findings import Finding
@@ -24,6 +25,49 @@ def _xml_safe(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
 
 
+@dataclass(frozen=True, slots=True)
+class JUnitSuite:
+    """One ``<testsuite>``: its ``<testcase>`` elements (already written) and attributes."""
+
+    name: str
+    cases: Sequence[str]
+    failures: int
+    skipped: int | None = None
+    timestamp: str = "1970-01-01T00:00:00"
+    hostname: str = "localhost"
+    time: str = "0"
+    properties: Sequence[tuple[str, str]] = ()
+
+
+def junit_document(suites: Sequence[JUnitSuite]) -> str:
+    """``<testsuites>`` valid under both JUnit XSDs (the Ant schema requires timestamp,
+    hostname, properties and the output elements, in this order)."""
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<testsuites>"]
+    for index, suite in enumerate(suites):
+        skipped = "" if suite.skipped is None else f' skipped="{suite.skipped}"'
+        lines.append(
+            f'  <testsuite name={quoteattr(suite.name)} package="gitopspol" id="{index}"'
+            f" timestamp={quoteattr(suite.timestamp)} hostname={quoteattr(suite.hostname)}"
+            f' tests="{len(suite.cases)}" failures="{suite.failures}" errors="0"{skipped}'
+            f' time="{suite.time}">'
+        )
+        if suite.properties:
+            lines.append("    <properties>")
+            lines.extend(
+                f"      <property name={quoteattr(k)} value={quoteattr(v)}/>"
+                for k, v in suite.properties
+            )
+            lines.append("    </properties>")
+        else:
+            lines.append("    <properties/>")
+        lines.extend(suite.cases)
+        lines.append("    <system-out/>")
+        lines.append("    <system-err/>")
+        lines.append("  </testsuite>")
+    lines.append("</testsuites>")
+    return "\n".join(lines) + "\n"
+
+
 def junit_report(findings: Sequence[Finding], summary: Summary) -> str:
     """The ``<testsuites>`` document as a string."""
     ordered = sort_findings(findings, summary.root)
@@ -33,7 +77,7 @@ def junit_report(findings: Sequence[Finding], summary: Summary) -> str:
         if name not in tiers:
             tiers.append(name)
     rules = summary.rule_infos()
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<testsuites>"]
+    suites: list[JUnitSuite] = []
     for suite_id, tier in enumerate(tiers or [NO_TIER]):
         cases: list[str] = []
         failures = 0
@@ -52,24 +96,21 @@ def junit_report(findings: Sequence[Finding], summary: Summary) -> str:
             for finding in mine:
                 failures += 1
                 cases.append(_failed_case(finding, classname, summary.root))
-        time = f"{summary.duration if suite_id == 0 else 0.0:.3f}"
-        lines.append(
-            f'  <testsuite name={quoteattr(tier)} package="gitopspol" id="{suite_id}"'
-            f" timestamp={quoteattr(summary.timestamp)} hostname={quoteattr(summary.hostname)}"
-            f' tests="{len(cases)}" failures="{failures}" errors="0" time="{time}">'
+        suites.append(
+            JUnitSuite(
+                name=tier,
+                cases=cases,
+                failures=failures,
+                timestamp=summary.timestamp,
+                hostname=summary.hostname,
+                time=f"{summary.duration if suite_id == 0 else 0.0:.3f}",
+                properties=(
+                    ("gitopspol.version", summary.tool_version),
+                    ("documents", str(summary.documents)),
+                ),
+            )
         )
-        lines.append("    <properties>")
-        lines.append(
-            f'      <property name="gitopspol.version" value={quoteattr(summary.tool_version)}/>'
-        )
-        lines.append(f'      <property name="documents" value="{summary.documents}"/>')
-        lines.append("    </properties>")
-        lines.extend(cases)
-        lines.append("    <system-out/>")
-        lines.append("    <system-err/>")
-        lines.append("  </testsuite>")
-    lines.append("</testsuites>")
-    return "\n".join(lines) + "\n"
+    return junit_document(suites)
 
 
 def _failed_case(finding: Finding, classname: str, root: str) -> str:
