@@ -554,22 +554,28 @@ _REQ_RE = re.compile(
 )
 
 
-def _split_selector(text: str) -> list[str]:
+def split_outside(text: str, sep: str, brackets: str) -> list[str]:
+    """Split ``text`` at ``sep`` where it is not inside a ``brackets`` pair (e.g. ``"()"``)."""
+    opening, closing = brackets[0], brackets[1]
     parts: list[str] = []
     depth = 0
     current = ""
     for ch in text:
-        if ch == "(":
+        if ch == opening:
             depth += 1
-        elif ch == ")":
+        elif ch == closing:
             depth -= 1
-        if ch == "," and depth == 0:
+        if ch == sep and depth == 0:
             parts.append(current)
             current = ""
         else:
             current += ch
     parts.append(current)
-    return [p for p in parts if p.strip()]
+    return parts
+
+
+def _split_selector(text: str) -> list[str]:
+    return [p for p in split_outside(text, ",", "()") if p.strip()]
 
 
 def label_selector_matches(selector: str, labels: dict[str, Any]) -> bool:

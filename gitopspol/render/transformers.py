@@ -363,21 +363,8 @@ def set_images(acc: Acc, entry: dict[str, Any], specs: list[S.FieldSpec]) -> Non
 
 
 def split_field_path(path: str) -> list[str]:
-    parts: list[str] = []
-    current = ""
-    depth = 0
-    for ch in path:
-        if ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-        if ch == "." and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += ch
-    parts.append(current)
-    return [p for p in parts if p]
+    """``a.b[c.d=e].f`` -> ``["a", "b[c.d=e]", "f"]``: dots inside brackets do not split."""
+    return [p for p in smp.split_outside(path, ".", "[]") if p]
 
 
 def find_nodes(node: Any, parts: list[str], create: bool) -> list[tuple[Any, Any]]:
