@@ -73,6 +73,13 @@ _REMOTE_RE = re.compile(
     r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref=|\.git(?:$|/|//)"
 )
 
+#: Kustomizations nested deeper than this (overlay -> base -> base ...) are refused.
+#: kubectl has no limit (Go stacks grow); gitopspol builds recursively, and real
+#: repositories nest a handful of levels. Kept well inside Python's recursion limit
+#: (at most four frames per level), so the deepest allowed chain still has room for the
+#: YAML and merge work on the deepest (256-level) documents.
+MAX_NESTING = 100
+
 _LOCAL_CONFIG = "config.kubernetes.io/local-config"
 _ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 _TRANSFORMATIONS = "alpha.config.kubernetes.io/transformations"
@@ -161,8 +168,15 @@ class Renderer:
             raise RenderError("not a directory with a kustomization", root)
         kust = self._kustomization(root)
         self._record = "transformerAnnotations" in (kust.data.get("buildMetadata") or [])
-        acc = self._accumulate(root, [], top=True)
-        self._finish(acc, kust)
+        try:
+            acc = self._accumulate(root, [], top=True)
+            self._finish(acc, kust)
+        except RecursionError:
+            # MAX_NESTING and the YAML depth limit keep builds inside the recursion limit;
+            # should some path still recurse too far, it is an input error, not a crash.
+            raise RenderError(
+                "the build nests too deeply (Python recursion limit)", kust.path
+            ) from None
         return [r.to_resource() for r in acc.resources]
 
     def render(self, path: str | Path) -> str:
@@ -280,7 +294,9 @@ class Renderer:
             if cached.schema is not None:
                 self._use_schema(cached.schema)
             return cached.copy()
-        kust = self._kustomization(directory)
+        # The resolved folder, as kustomize's loader (a chain of '../x' entries would
+        # otherwise grow the path past the system's limit).
+        kust = self._kustomization(directory if top else real)
         if kust.data.get("kind") == "Component":
             raise RenderError(
                 f"expected kind != 'Component' for path '{directory}': a Component belongs in 'components:'",
@@ -352,6 +368,7 @@ class Renderer:
             )
         candidate = kust.dir / entry
         if candidate.is_dir():
+            _check_nesting(entry, stack, loc)
             sub = self._accumulate(candidate, stack)
             acc.resources.extend(sub.resources, loc)
             acc.config.merge(sub.config, str(kust.path))
@@ -418,7 +435,8 @@ class Renderer:
         real = Path(os.path.realpath(directory))
         if real in stack:
             raise RenderError(f"cycle detected: {real} includes itself", *loc)
-        comp = self._kustomization(directory)
+        _check_nesting(entry, stack, loc)
+        comp = self._kustomization(real)
         if comp.data.get("kind") != "Component":
             raise RenderError(
                 f"expected kind 'Component' for path '{directory}' but got "
@@ -763,6 +781,7 @@ class Renderer:
             configs = [d for d in _load_all(entry, kust.path) if d is not None]
         elif not os.path.isabs(entry) and (kust.dir / entry).is_dir():
             # a kustomization whose resources are transformer configurations
+            _check_nesting(entry, stack, loc)
             configs = [r.data for r in self._accumulate(kust.dir / entry, stack).resources]
         else:
             path = self._file(kust, entry, "transformers", index)
@@ -886,6 +905,16 @@ class Renderer:
 
 # ---------------------------------------------------------------------------------------
 # helpers used by the transformers
+
+
+def _check_nesting(entry: str, stack: list[Path], loc: tuple[str, int | None]) -> None:
+    """Refuse a kustomization ``entry`` that would be nested deeper than :data:`MAX_NESTING`."""
+    if len(stack) >= MAX_NESTING:
+        raise RenderError(
+            f"{entry!r} nests kustomizations more than {MAX_NESTING} levels deep "
+            "(gitopspol's limit)",
+            *loc,
+        )
 
 
 def _load_all(text: str, source: Path) -> list[Any]:

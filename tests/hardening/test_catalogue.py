@@ -47,6 +47,18 @@ def _symlink_loop(work: Path) -> None:
     (work / "loop").symlink_to("loop")
 
 
+def _chain_300(work: Path) -> None:
+    """300 kustomizations ``k0`` -> ``k1`` -> ... -> ``k299``, a ConfigMap in the last."""
+    for i in range(300):
+        folder = work / f"k{i}"
+        folder.mkdir()
+        entry = "cm.yaml" if i == 299 else f"../k{i + 1}"
+        (folder / "kustomization.yaml").write_text(f"resources:\n- {entry}\n")
+    (work / "k299" / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"
+    )
+
+
 def _init_repo(work: Path) -> None:
     """A repository made by ``gitopspol init`` in ``repo/``, the entry's ``repo/`` files on top."""
     repo = work / "repo"
@@ -64,6 +76,7 @@ SETUPS: dict[str, Callable[[Path], None]] = {
     "symlink-passwd": _symlink_passwd,
     "symlink-loop": _symlink_loop,
     "init-repo": _init_repo,
+    "chain-300": _chain_300,
 }
 
 
@@ -73,7 +86,7 @@ def _relative(text: str, work: Path) -> str:
 
 def test_catalogue_is_complete() -> None:
     # The issue's list of hostile inputs; an entry that disappears fails here.
-    assert len(ENTRIES) == 41
+    assert len(ENTRIES) == 42
     for prefix in ("yaml-", "render-", "verify-", "config-", "init-", "repo-"):
         assert any(name.startswith(prefix) for name in ENTRIES), prefix
 
