@@ -24,6 +24,7 @@ from gitopspol.errors import PolicyError
 
 if TYPE_CHECKING:
     from gitopspol.engines.gatekeeper.template import CompiledTemplate
+    from gitopspol.engines.kyverno.engine import PolicySet
 
 PSA_LABEL = "pod-security.kubernetes.io/"
 KUBEWARDEN_GROUP = "policies.kubewarden.io"
@@ -156,6 +157,8 @@ class PreparedTier:
     kubewarden_modules: Mapping[str, Path] = field(default_factory=dict)
     #: Where ``file://`` modules and relative module files are (the repository root).
     base_dir: Path = Path(".")
+    #: ``kyverno`` prepared for evaluation (same order).
+    kyverno_set: PolicySet | None = None
 
     @property
     def engines(self) -> tuple[str, ...]:
@@ -324,6 +327,11 @@ def prepare_tier(
                     f"tier {name}: constraint {constraint.get('kind')}/"
                     f"{_meta(constraint).get('name', '')}: no ConstraintTemplate defines its kind"
                 )
+    kyverno_set = None
+    if kyverno:
+        from gitopspol.engines.kyverno import prepare
+
+        kyverno_set = prepare(kyverno)
     pairs = []
     for binding in bindings:
         policy = vaps.get(str((binding.get("spec") or {}).get("policyName", "")))
@@ -343,6 +351,7 @@ def prepare_tier(
         kubewarden=tuple(kubewarden),
         kubewarden_modules=dict(kubewarden_modules or {}),
         base_dir=base_dir,
+        kyverno_set=kyverno_set,
     )
 
 
@@ -371,19 +380,26 @@ def _kyverno(
     from gitopspol.behaviour.cache import cached_results, caching, document_digest
     from gitopspol.engines import kyverno
 
+    policies = tier.kyverno_set or kyverno.prepare(tier.kyverno)
     if caching():  # one cached answer per policy (see gitopspol.behaviour.cache)
         key = document_digest(request)
         results = [
             result
-            for policy in tier.kyverno
+            for index, policy in enumerate(tier.kyverno)
             for result in cached_results(
                 # The labels come from the request's namespace object: in its digest.
                 ("kyverno", document_digest(policy), key),
-                functools.partial(kyverno.evaluate, [policy], request, namespace_labels=labels),
+                functools.partial(
+                    kyverno.evaluate_prepared,
+                    policies,
+                    request,
+                    namespace_labels=labels,
+                    only=(index,),
+                ),
             )
         ]
     else:
-        results = kyverno.evaluate(tier.kyverno, request, namespace_labels=labels)
+        results = kyverno.evaluate_prepared(policies, request, namespace_labels=labels)
     if not tier.exceptions:
         return results
     out = []

@@ -8,15 +8,16 @@ message naming the policy, rule and field, and evaluation continues.
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from gitopspol.engines.admission import Action, AdmissionRequest, RuleResult, Status
 from gitopspol.engines.kyverno import exceptions, jmes
 from gitopspol.engines.kyverno.autogen import expand_rules
-from gitopspol.engines.kyverno.match import MatchInput, block_matches, rule_applies
+from gitopspol.engines.kyverno.match import MatchInput, block_matches
 from gitopspol.engines.kyverno.operators import evaluate_operator
 from gitopspol.engines.kyverno.pattern import match_pattern
 from gitopspol.engines.kyverno.podsecurity import evaluate_pod_security, pod_template
@@ -27,6 +28,7 @@ ENGINE = "kyverno"
 #: resource multiply (two levels over 10,000 items are 10^8 iterations): stop and report.
 TIME_LIMIT_SECONDS = 10.0
 _NOT_EVALUATED = ("mutate", "generate", "verifyImages")
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -540,24 +542,10 @@ def _exceptions(
     )
 
 
-def evaluate_rule(
-    policy: Mapping[str, Any], rule: Mapping[str, Any], request: AdmissionRequest, inputs: Inputs
-) -> RuleResult | None:
-    """One (possibly auto-generated) rule on one request; None when the rule does not apply."""
-    pname = policy_name(policy)
-    name = str(rule.get("name", ""))
+def _guarded(pname: str, name: str, step: Callable[[], _T]) -> _T | RuleResult:
+    """``step()``, or the ERROR result of a rule that cannot be evaluated."""
     try:
-        if not rule_applies(rule, MatchInput(request, inputs.namespace_labels)):
-            return None
-        kind = _rule_kind(rule)
-        if not kind:
-            raise _RuleError("rule", "no validate, mutate, generate or verifyImages block")
-        outcome = _validate(_RuleRun(policy, rule, request, inputs), request, kind, check_old=True)
-        if outcome is None:
-            return None
-        actions: tuple[Action, ...] = ()
-        if outcome.status is Status.FAIL:
-            actions = (failure_action(policy, rule, request, inputs.namespace_labels),)
+        return step()
     except _RuleError as exc:
         return _error(pname, name, exc.field, exc.message)
     except RecursionError:
@@ -566,7 +554,46 @@ def evaluate_rule(
         # A rule whose structure is not what the Kyverno CRD allows (a string where a map
         # belongs, ...): report it on this rule and carry on with the others.
         return _error(pname, name, "rule", f"malformed rule ({type(exc).__name__}: {exc})")
-    return RuleResult(ENGINE, pname, name, outcome.status, outcome.message, actions)
+
+
+def _outcome(
+    policy: Mapping[str, Any], rule: Mapping[str, Any], request: AdmissionRequest, inputs: Inputs
+) -> RuleResult | None:
+    """The result of a rule that applies, without actions; None when there is no response.
+
+    Actions are left out: they come from the policy's failure action (see
+    :func:`_with_actions`), which tiers change while the outcome stays the same.
+    """
+    pname, name = policy_name(policy), str(rule.get("name", ""))
+
+    def step() -> RuleResult | None:
+        kind = _rule_kind(rule)
+        if not kind:
+            raise _RuleError("rule", "no validate, mutate, generate or verifyImages block")
+        outcome = _validate(_RuleRun(policy, rule, request, inputs), request, kind, check_old=True)
+        if outcome is None:
+            return None
+        return RuleResult(ENGINE, pname, name, outcome.status, outcome.message)
+
+    return _guarded(pname, name, step)
+
+
+def _with_actions(
+    result: RuleResult | None,
+    policy: Mapping[str, Any],
+    rule: Mapping[str, Any],
+    request: AdmissionRequest,
+    inputs: Inputs,
+) -> RuleResult | None:
+    """A FAIL outcome with the effective failure action of this policy and rule."""
+    if result is None or result.status is not Status.FAIL:
+        return result
+    found = _guarded(
+        result.policy,
+        result.rule or "",
+        lambda: failure_action(policy, rule, request, inputs.namespace_labels),
+    )
+    return found if isinstance(found, RuleResult) else replace(result, actions=(found,))
 
 
 def _cel(
@@ -596,39 +623,191 @@ def _error(policy: str, rule: str, where: str, message: str) -> RuleResult:
     )
 
 
-_EXPANDED: dict[str, list[dict[str, Any]]] = {}
+#: Fields of a policy's ``spec`` that only decide the action of a failure, or background
+#: scans: left out of the outcome key so that tiers which differ only there share outcomes.
+_ACTION_FIELDS = frozenset(
+    {"validationFailureAction", "validationFailureActionOverrides", "background"}
+)
+_RULE_ACTION_FIELDS = frozenset({"failureAction", "failureActionOverrides"})
+#: Outcomes by (rule key, request key): see :class:`PolicySet`. Cleared when full.
+_OUTCOMES: dict[tuple[str, str], RuleResult | None] = {}
+_OUTCOMES_LIMIT = 200_000
+_MISSING: Any = object()
 
 
-def _expanded(policy: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """``expand_rules`` memoised on the policy's content (``repr`` is cheap and exact)."""
-    key = repr(policy)
-    rules = _EXPANDED.get(key)
-    if rules is None:
-        rules = expand_rules(policy)
-        if len(_EXPANDED) >= 512:
-            _EXPANDED.clear()
-        _EXPANDED[key] = rules
-    return rules
+def _canonical(value: Any) -> str:
+    """Canonical JSON of a policy part or request (non-JSON leaves by type and ``repr``);
+    ``repr`` for what JSON cannot sort (mappings with keys of several types)."""
+    import json
+
+    try:
+        return json.dumps(
+            value,
+            sort_keys=True,
+            separators=(",", ":"),
+            default=lambda o: f"<{type(o).__name__}:{o!r}>",
+        )
+    except (TypeError, ValueError):
+        return f"repr:{value!r}"
 
 
-def evaluate_policy(
-    policy: Mapping[str, Any], request: AdmissionRequest, inputs: Inputs
-) -> list[RuleResult]:
-    """Every applicable rule (auto-generated ones included) of one kyverno.io policy."""
+def _outcome_key(policy: Mapping[str, Any], rule: Mapping[str, Any]) -> str:
+    """Everything a rule's outcome depends on besides the request: the policy's identity and
+    spec, and the rule without ``match``/``exclude`` (checked first) and action fields."""
     meta = _as_map(policy.get("metadata"))
-    if (
+    spec = _as_map(policy.get("spec"))
+    validate = rule.get("validate")
+    stripped = {k: v for k, v in rule.items() if k not in ("match", "exclude")}
+    if isinstance(validate, dict):
+        stripped["validate"] = {k: v for k, v in validate.items() if k not in _RULE_ACTION_FIELDS}
+    return _canonical(
+        [
+            policy.get("kind"),
+            meta.get("name"),
+            meta.get("namespace"),
+            {k: v for k, v in spec.items() if k != "rules" and k not in _ACTION_FIELDS},
+            stripped,
+        ]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _PreparedRule:
+    rule: dict[str, Any]
+    match_key: str
+    exclude_key: str
+    outcome_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class _PreparedPolicy:
+    policy: Mapping[str, Any]
+    rules: tuple[_PreparedRule, ...] = ()
+    #: The ERROR result of a policy whose rules cannot be read.
+    error: RuleResult | None = None
+
+
+def _prepare(policy: Mapping[str, Any]) -> _PreparedPolicy:
+    try:
+        rules = expand_rules(policy)
+    except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
+        return _PreparedPolicy(
+            policy, error=_error(policy_name(policy), "", "spec.rules", f"malformed rules: {exc}")
+        )
+    return _PreparedPolicy(
+        policy,
+        tuple(
+            _PreparedRule(
+                rule,
+                _canonical(rule.get("match")),
+                _canonical(rule.get("exclude")),
+                _outcome_key(policy, rule),
+            )
+            for rule in rules
+        ),
+    )
+
+
+class PolicySet:
+    """kyverno.io policies prepared once (rules expanded, keys computed) for many requests.
+
+    Every applicable rule (auto-generated ones included) of each policy gives one result
+    (none when it does not apply), with two memos. Within one request,
+    a ``match`` or ``exclude`` block is checked once however many rules repeat it. Across
+    requests and policy sets (the tiers of a repository), a rule's outcome is computed once
+    per distinct (policy spec and rule without action fields, request, inputs): tiers that
+    differ only in failure actions, background or exclusions share the work, and the
+    failure action is then applied per policy. Policies must not change while a set uses
+    them.
+    """
+
+    def __init__(self, policies: Sequence[Mapping[str, Any]]) -> None:
+        self.policies = tuple(_prepare(p) for p in policies)
+
+    def evaluate(
+        self,
+        request: AdmissionRequest,
+        inputs: Inputs,
+        only: Sequence[int] | None = None,
+    ) -> list[RuleResult]:
+        """The results of every policy (or of the policies at indexes ``only``)."""
+        data = MatchInput(request, inputs.namespace_labels)
+        blocks: dict[str, bool] = {}
+        request_key = None if inputs.cel_context is not None else _request_key(request, inputs)
+        results: list[RuleResult] = []
+        chosen = self.policies if only is None else [self.policies[i] for i in only]
+        for prepared in chosen:
+            policy = prepared.policy
+            if _other_namespace(policy, request):
+                continue
+            if prepared.error is not None:
+                results.append(prepared.error)
+                continue
+            for item in prepared.rules:
+                applies = _guarded(
+                    policy_name(policy),
+                    str(item.rule.get("name", "")),
+                    functools.partial(_applies, item, blocks, data),
+                )
+                if isinstance(applies, RuleResult):
+                    results.append(applies)
+                    continue
+                if not applies:
+                    continue
+                if request_key is None:
+                    outcome = _outcome(policy, item.rule, request, inputs)
+                else:
+                    key = (item.outcome_key, request_key)
+                    outcome = _OUTCOMES.get(key, _MISSING)
+                    if outcome is _MISSING:
+                        outcome = _outcome(policy, item.rule, request, inputs)
+                        if len(_OUTCOMES) >= _OUTCOMES_LIMIT:
+                            _OUTCOMES.clear()
+                        _OUTCOMES[key] = outcome
+                result = _with_actions(outcome, policy, item.rule, request, inputs)
+                if result is not None:
+                    results.append(result)
+        return results
+
+
+def _other_namespace(policy: Mapping[str, Any], request: AdmissionRequest) -> bool:
+    """Whether ``policy`` is a namespaced Policy of another namespace than the request's."""
+    meta = _as_map(policy.get("metadata"))
+    return bool(
         policy.get("kind") == "Policy"
         and meta.get("namespace")
         and request.namespace != meta["namespace"]
-    ):
-        return []
-    results = []
-    try:
-        rules = _expanded(policy)
-    except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
-        return [_error(policy_name(policy), "", "spec.rules", f"malformed rules: {exc}")]
-    for rule in rules:
-        result = evaluate_rule(policy, rule, request, inputs)
-        if result is not None:
-            results.append(result)
-    return results
+    )
+
+
+def _applies(item: _PreparedRule, blocks: dict[str, bool], data: MatchInput) -> bool:
+    """``rule_applies`` with each distinct block checked once per request (``blocks``)."""
+    if not _block(blocks, item.match_key, item.rule.get("match"), data):
+        return False
+    return not _block(blocks, item.exclude_key, item.rule.get("exclude"), data)
+
+
+def _block(blocks: dict[str, bool], key: str, block: Any, data: MatchInput) -> bool:
+    found = blocks.get(key)
+    if found is None:
+        found = blocks[key] = block_matches(block, data)
+    return found
+
+
+def _request_key(request: AdmissionRequest, inputs: Inputs) -> str:
+    """Everything a rule's outcome depends on besides the rule: the request and inputs."""
+    return _canonical(
+        [
+            request.object,
+            request.old_object,
+            request.operation,
+            request.namespace_object,
+            request.user_info,
+            request.dry_run,
+            inputs.variables,
+            inputs.rule_values,
+            inputs.foreach_values,
+            inputs.namespace_labels,
+            list(inputs.exceptions),
+        ]
+    )

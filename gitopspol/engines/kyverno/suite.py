@@ -16,7 +16,7 @@ from typing import Any
 
 from gitopspol import yamlio
 from gitopspol.engines.admission import CLUSTER_SCOPED, AdmissionRequest, RuleResult, Status
-from gitopspol.engines.kyverno.engine import Inputs, evaluate_policy
+from gitopspol.engines.kyverno.engine import Inputs, PolicySet
 from gitopspol.engines.kyverno.exceptions import is_exception
 from gitopspol.engines.suite import SuiteResult
 from gitopspol.errors import GitopspolError, InputError
@@ -57,6 +57,8 @@ class _Suite:
     params: list[dict[str, Any]] = field(default_factory=list)
     exceptions: list[dict[str, Any]] = field(default_factory=list)
     cache: dict[tuple[int, int, str | None], list[RuleResult]] = field(default_factory=dict)
+    #: ``policies`` prepared for the classic engine (on first use).
+    policy_set: PolicySet | None = None
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -275,7 +277,9 @@ def _evaluate(
     name = str(_metadata(policy).get("name", ""))
     results: list[RuleResult]
     if group == "kyverno.io" and kind in _CLASSIC:
-        results = evaluate_policy(policy, request, inputs)
+        if suite.policy_set is None:
+            suite.policy_set = PolicySet(suite.policies)
+        results = suite.policy_set.evaluate(request, inputs, only=(policy_index,))
     elif kind in _VPOL or kind in _VAP:
         results = _evaluate_cel_policy(suite, policy, request, kind)
     elif kind in _UNEVALUATED:
