@@ -598,3 +598,49 @@ spec:
     request = AdmissionRequest(object=obj)
     assert [r.status for r in evaluate([policy], request)] == [Status.FAIL]
     assert [r.status for r in evaluate([policy], request, exceptions=[exception])] == [Status.PASS]
+
+
+def test_policy_sets_share_outcomes_across_tiers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two tiers' copies of a policy that differ in failure actions and exclusions: each
+    rule's outcome is computed once, and each tier keeps its own failure action."""
+    from gitopspol.engines.kyverno import engine, evaluate_prepared, prepare
+
+    engine._OUTCOMES.clear()
+    calls: list[str] = []
+    real = engine._validate
+
+    def counting(run: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(str(run.rule.get("name")))
+        return real(run, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "_validate", counting)
+    sbx = copy.deepcopy(POLICY)
+    sbx["spec"]["validationFailureAction"] = "Audit"
+    sbx["spec"]["background"] = False
+    sbx["spec"]["rules"][0]["exclude"] = {"any": [{"resources": {"namespaces": ["sbx-system"]}}]}
+    sbx["spec"]["rules"][1]["validate"]["failureAction"] = "Enforce"
+    prd = copy.deepcopy(POLICY)
+    request = AdmissionRequest(object=pod("nginx:latest", host_pid=True))
+    low = evaluate_prepared(prepare([sbx]), request)
+    assert len(calls) == 2  # both rules evaluated once
+    high = evaluate_prepared(prepare([prd]), request)
+    assert len(calls) == 2  # shared: nothing evaluated again
+    assert [(r.rule, r.status, r.message) for r in low] == [
+        (r.rule, r.status, r.message) for r in high
+    ]
+    assert [r.actions for r in low] == [(Action.AUDIT,), (Action.DENY,)]
+    assert [r.actions for r in high] == [(Action.DENY,), (Action.AUDIT,)]
+    assert high == evaluate([prd], request)
+    # A change outside the action fields is evaluated on its own.
+    changed = copy.deepcopy(prd)
+    changed["spec"]["rules"][0]["validate"]["message"] = "changed"
+    evaluate_prepared(prepare([changed]), request)
+    assert calls[2:] == ["no-latest"]
+    # An exclusion that applies in one tier only removes the result there.
+    excluded = evaluate_prepared(
+        prepare([sbx]),
+        AdmissionRequest(
+            object={**pod("nginx:latest"), "metadata": {"name": "p", "namespace": "sbx-system"}}
+        ),
+    )
+    assert [r.rule for r in excluded] == ["no-host-pid"]
