@@ -24,7 +24,7 @@ import threading
 import time
 import warnings
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,13 +86,36 @@ class RegoProgram:
     before it was forked.
     """
 
-    __slots__ = ("__weakref__", "_engine", "_rule", "_serial")
+    __slots__ = ("__weakref__", "_engine", "_memo", "_paths", "_rule", "_serial")
 
-    def __init__(self, engine: Any, rule: str) -> None:
+    def __init__(
+        self, engine: Any, rule: str, input_paths: Sequence[tuple[str, ...]] = ((),)
+    ) -> None:
         self._engine = engine
         self._rule = rule
         self._serial = next(_SERIALS)
+        self._paths = tuple(input_paths)
+        self._memo: dict[str, list[Any]] = {}
         _PROGRAMS[self._serial] = self
+
+    @property
+    def input_paths(self) -> tuple[tuple[str, ...], ...]:
+        """Where the modules read ``input``: the static prefix of every reference to it
+        (``("review", "object", "spec", "containers")`` for
+        ``input.review.object.spec.containers[_]``); ``()`` when they use ``input`` whole."""
+        return self._paths
+
+    def memo_violations(self, key: str | None, compute: Callable[[], list[Any]]) -> list[Any]:
+        """``compute()`` remembered under ``key`` (see :func:`input_key`); errors are not."""
+        if key is None:
+            return compute()
+        found = self._memo.get(key)
+        if found is None:
+            found = compute()
+            if len(self._memo) >= _MEMO_LIMIT:
+                self._memo.clear()
+            self._memo[key] = found
+        return found
 
     @property
     def rule(self) -> str:
@@ -133,6 +156,8 @@ class RegoProgram:
 
 
 _SERIALS = itertools.count()
+#: Remembered results per program (cleared when full).
+_MEMO_LIMIT = 4096
 _PROGRAMS: weakref.WeakValueDictionary[int, RegoProgram] = weakref.WeakValueDictionary()
 
 #: A request to the worker: program serial, input JSON, data JSON (or None).
@@ -354,7 +379,82 @@ def compile_modules(
         raise PolicyError(f"function {recursive[0]} is recursive", recursive[1], recursive[2])
     if not any(_rule_name(rule) == "violation" for rule in modules[0]["ast"].get("rules") or []):
         raise PolicyError("missing required rule: violation", f"{name}.rego", 1)
-    return RegoProgram(engine, f"{package}.violation")
+    return RegoProgram(engine, f"{package}.violation", input_paths(modules))
+
+
+def input_paths(modules: Sequence[Mapping[str, Any]]) -> tuple[tuple[str, ...], ...]:
+    """The static prefixes of every reference to ``input`` in parsed modules, shortest
+    first, none the prefix of another; ``((),)`` when ``input`` is used whole.
+
+    A reference ``input.a.b[x].c`` reads at most what is under ``input.a.b``, so two inputs
+    that agree on every listed prefix (present with equal values, or absent) give the same
+    result: see :func:`input_key`.
+    """
+    found: set[tuple[str, ...]] = set()
+    stack: list[Any] = [module["ast"] for module in modules]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        if "RefDot" in node or "RefBrack" in node:
+            path = _ref_path(node)
+            if path is not None:  # a static reference holds no other expression
+                if path[0] == "input":
+                    found.add(tuple(path[1:]))
+                continue
+        var = node.get("Var")
+        if isinstance(var, dict):
+            if var.get("value") == "input":
+                found.add(())
+            continue
+        stack.extend(node.values())
+    kept: list[tuple[str, ...]] = []
+    for found_path in sorted(found, key=lambda p: (len(p), p)):
+        if not any(found_path[: len(prefix)] == prefix for prefix in kept):
+            kept.append(found_path)
+    return tuple(kept)
+
+
+#: The last input whose part a program reads was computed: (input, paths) -> key part.
+_LAST_PART: dict[tuple[str, tuple[tuple[str, ...], ...]], tuple[Any, str]] = {}
+
+
+def input_key(
+    paths: Sequence[tuple[str, ...]], review: Mapping[str, Any], parameters_json: str
+) -> str | None:
+    """A key equal for two inputs (``{"review": review, "parameters": ...}``) that agree
+    on everything ``paths`` (a program's :attr:`RegoProgram.input_paths`) reads; None when
+    the program reads the whole input or the review is not plain JSON."""
+    review_paths = tuple(p[1:] for p in paths if p[:1] == ("review",))
+    if () in paths:
+        return None
+    last = _LAST_PART.get(("review", review_paths))
+    if last is not None and last[0] is review:
+        part = last[1]
+    else:
+        values: list[Any] = []
+        for path in review_paths:
+            value: Any = review
+            for depth, step in enumerate(path):
+                if not isinstance(value, Mapping) or step not in value:
+                    value = depth  # absent from this step on
+                    break
+                value = value[step]
+            else:
+                value = [value]  # present
+            values.append(value)
+        try:
+            part = json.dumps(values, sort_keys=True, separators=(",", ":"))
+        except (TypeError, ValueError):
+            return None
+        if len(_LAST_PART) >= 64:
+            _LAST_PART.clear()
+        _LAST_PART[("review", review_paths)] = (review, part)
+    reads_parameters = any(p[:1] == ("parameters",) for p in paths)
+    return part + "\0" + (parameters_json if reads_parameters else "")
 
 
 def _ref_path(node: Any) -> list[str] | None:

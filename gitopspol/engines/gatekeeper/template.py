@@ -153,10 +153,16 @@ class RegoBackend:
         constraint: Mapping[str, Any],
         data: Mapping[str, Any],
     ) -> list[Violation]:
+        from gitopspol.engines.gatekeeper.rego import input_key
+
         parameters = constraint_parameters(constraint)
-        doc = f'{{"review":{review_json},"parameters":{json.dumps({} if parameters is None else parameters)}}}'
+        parameters_json = json.dumps({} if parameters is None else parameters, sort_keys=True)
+        doc = f'{{"review":{review_json},"parameters":{parameters_json}}}'
+        # Inputs that agree on what the Rego reads give the same set (inventory: not kept).
+        key = None if data else input_key(self._program.input_paths, review, parameters_json)
         results = []
-        for item in self._program.violations(doc, data):
+        items = self._program.memo_violations(key, lambda: self._program.violations(doc, data))
+        for item in items:
             if not isinstance(item, Mapping) or "msg" not in item:
                 raise PolicyError(f"violation result {json.dumps(item)} has no msg")
             msg = item["msg"]
