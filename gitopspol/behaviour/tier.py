@@ -159,6 +159,9 @@ class PreparedTier:
     base_dir: Path = Path(".")
     #: ``kyverno`` prepared for evaluation (same order).
     kyverno_set: PolicySet | None = None
+    #: What is prepared on first use (Gatekeeper constraints, whose errors are the first
+    #: request's).
+    memo: dict[str, Any] = field(default_factory=dict)
 
     @property
     def engines(self) -> tuple[str, ...]:
@@ -424,24 +427,25 @@ def _gatekeeper(
     tier: PreparedTier, review: Mapping[str, Any], namespace: dict[str, Any] | None
 ) -> list[RuleResult]:
     from gitopspol.behaviour.cache import cached_results, caching, document_digest
-    from gitopspol.engines.gatekeeper import review_constraints
+    from gitopspol.engines.gatekeeper import prepare_constraints, review_prepared
 
-    if not caching() or any(str(c.get("kind", "")) not in tier.templates for c in tier.constraints):
-        return review_constraints(tier.templates, tier.constraints, review, namespace=namespace)
+    prepared = tier.memo.get("gatekeeper")
+    if prepared is None:  # raises for an invalid constraint, on every request
+        prepared = tier.memo["gatekeeper"] = prepare_constraints(tier.templates, tier.constraints)
+    if not caching():
+        return review_prepared(prepared, review, namespace=namespace)
     key = document_digest([review, namespace])
     return [
         result
-        for constraint in tier.constraints
+        for item in prepared
         for result in cached_results(
             (
                 "gatekeeper",
-                document_digest(tier.templates[str(constraint.get("kind", ""))].template),
-                document_digest(constraint),
+                document_digest(item.compiled.template),
+                document_digest(item.constraint),
                 key,
             ),
-            functools.partial(
-                review_constraints, tier.templates, [constraint], review, namespace=namespace
-            ),
+            functools.partial(review_prepared, (item,), review, namespace=namespace),
         )
     ]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from gitopspol.engines.admission import Action, AdmissionRequest, RuleResult, Status
@@ -29,7 +30,9 @@ __all__ = [
     "constraint_id",
     "enforcement_actions",
     "evaluate",
+    "prepare_constraints",
     "review_constraints",
+    "review_prepared",
 ]
 
 ENGINE = "gatekeeper"
@@ -87,6 +90,54 @@ def enforcement_actions(constraint: Mapping[str, Any], point: str) -> tuple[Acti
     return tuple(sorted(found, key=lambda a: a.rank))
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedConstraint:
+    """A constraint checked once (template, actions, parameters) for many reviews."""
+
+    constraint: Mapping[str, Any]
+    policy: str
+    compiled: CompiledTemplate
+    #: The actions at ``point``, the enforcement point it was prepared for.
+    actions: tuple[Action, ...]
+    point: str
+    match: Any
+    #: Canonical JSON of ``match``: constraints with equal matches are matched once per review.
+    match_key: str
+
+
+def prepare_constraints(
+    templates: Mapping[str, CompiledTemplate],
+    constraints: Sequence[Mapping[str, Any]],
+    enforcement_point: str = WEBHOOK_POINT,
+) -> tuple[PreparedConstraint, ...]:
+    """Check constraints for :func:`review_prepared`.
+
+    Raises :class:`PolicyError` for an unknown kind, bad enforcementAction or invalid
+    parameters (the first, in order).
+    """
+    prepared = []
+    for constraint in constraints:
+        policy = constraint_id(constraint)
+        compiled = templates.get(str(constraint.get("kind", "")))
+        if compiled is None:
+            raise PolicyError(f"constraint {policy}: no ConstraintTemplate defines its kind")
+        actions = enforcement_actions(constraint, enforcement_point)
+        spec = _spec(constraint)
+        parameters = spec.get("parameters")
+        compiled.validate_parameters(policy, {} if parameters is None else parameters)
+        match = spec.get("match")
+        try:
+            match_key = json.dumps(match, sort_keys=True)
+        except (TypeError, ValueError):
+            match_key = f"repr:{match!r}"
+        prepared.append(
+            PreparedConstraint(
+                constraint, policy, compiled, actions, enforcement_point, match, match_key
+            )
+        )
+    return tuple(prepared)
+
+
 def review_constraints(
     templates: Mapping[str, CompiledTemplate],
     constraints: Sequence[Mapping[str, Any]],
@@ -103,32 +154,40 @@ def review_constraints(
     a match or evaluation error one ERROR (gator counts those as violations too). Raises
     :class:`PolicyError` for an unknown kind, bad enforcementAction or invalid parameters.
     """
+    prepared = prepare_constraints(templates, constraints, enforcement_point)
+    return review_prepared(prepared, review, namespace=namespace, data=data)
+
+
+def review_prepared(
+    prepared: Sequence[PreparedConstraint],
+    review: Mapping[str, Any],
+    *,
+    namespace: Mapping[str, Any] | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> list[RuleResult]:
+    """:func:`review_constraints` on constraints prepared once."""
     doc = {**review, "namespaceObject": namespace}
     doc_json = json.dumps(doc)
     obj = reviewed_object(review)
+    matched: dict[str, bool] = {}
     results: list[RuleResult] = []
-    for constraint in constraints:
-        policy = constraint_id(constraint)
-        compiled = templates.get(str(constraint.get("kind", "")))
-        if compiled is None:
-            raise PolicyError(f"constraint {policy}: no ConstraintTemplate defines its kind")
-        rule = compiled.template.name
-        actions = enforcement_actions(constraint, enforcement_point)
-        spec = _spec(constraint)
-        parameters = spec.get("parameters")
-        compiled.validate_parameters(policy, {} if parameters is None else parameters)
+    for item in prepared:
+        policy, rule, actions = item.policy, item.compiled.template.name, item.actions
         if not actions:
             results.append(
-                RuleResult(
-                    ENGINE, policy, rule, Status.SKIP, f"not enforced at {enforcement_point}"
-                )
+                RuleResult(ENGINE, policy, rule, Status.SKIP, f"not enforced at {item.point}")
             )
             continue
         try:
-            if not matches(spec.get("match"), obj, namespace):
+            selected = matched.get(item.match_key)
+            if selected is None:
+                selected = matched[item.match_key] = matches(item.match, obj, namespace)
+            if not selected:
                 results.append(RuleResult(ENGINE, policy, rule, Status.SKIP, "", actions))
                 continue
-            violations = compiled.backend.violations(doc_json, doc, constraint, data or {})
+            violations = item.compiled.backend.violations(
+                doc_json, doc, item.constraint, data or {}
+            )
         except MatchError as exc:
             results.append(
                 RuleResult(
