@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
@@ -20,6 +21,8 @@ from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+
+from gitopspol.schema.fastcheck import Check, compile_check, prune_nulls
 
 #: Base of the ``$id`` of every bundled schema. Never fetched: all schemas are local.
 BASE_URI = "https://gitopspol.invalid/schemas/"
@@ -90,12 +93,43 @@ SchemaValidator: type[Validator] = validators.extend(  # type: ignore[no-untyped
 )
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class CompiledSchema:
+    """A schema compiled twice: a fast validity check, and jsonschema to explain problems.
+
+    Both validate a manifest as the API server does, after pruning null-valued mapping
+    entries. ``check`` is None when the schema uses something the fast check does not
+    implement (:mod:`gitopspol.schema.fastcheck`); jsonschema then does all the work.
+    """
+
+    validator: Validator
+    check: Check | None
+
+    def iter_errors(self, instance: Any) -> Iterator[ValidationError]:
+        """jsonschema's errors for ``instance`` without its nulls; none, quickly, when the
+        fast check passes it."""
+        if self.check is not None:
+            try:
+                if self.check(instance):
+                    return iter(())
+            except Exception:  # the fast check cannot tell: jsonschema decides
+                pass
+        return self.validator.iter_errors(prune_nulls(instance))
+
+    def is_valid(self, instance: Any) -> bool:
+        """Whether ``instance`` (without its nulls) has no errors."""
+        return next(self.iter_errors(instance), None) is None
+
+
 @functools.cache
-def builtin_validator(ref: str) -> Validator:
+def builtin_validator(ref: str) -> CompiledSchema:
     """A compiled validator for one bundled schema reference (cached)."""
     return compile_schema({"$ref": ref})
 
 
-def compile_schema(schema: dict[str, Any]) -> Validator:
+def compile_schema(schema: dict[str, Any]) -> CompiledSchema:
     """A validator for ``schema`` that can refer to the bundled schemas."""
-    return SchemaValidator(schema, registry=schema_registry())
+    registry = schema_registry()
+    return CompiledSchema(
+        SchemaValidator(schema, registry=registry), compile_check(schema, registry)
+    )

@@ -11,11 +11,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from jsonschema.protocols import Validator
-
 from gitopspol import yamlio
 from gitopspol.errors import InputError
-from gitopspol.schema.builtin import compile_schema
+from gitopspol.schema.builtin import CompiledSchema, compile_schema
 from gitopspol.schema.openapi import openapi_to_jsonschema
 
 _YAML_SUFFIXES = (".yaml", ".yml", ".json")
@@ -32,7 +30,7 @@ class CrdRegistry:
         self._sources: dict[tuple[str, str], str] = {}
         self._templates: dict[str, dict[str, Any]] = {}
         self._match: dict[str, Any] | None = None
-        self._validators: dict[tuple[str, str], Validator] = {}
+        self._validators: dict[tuple[str, str], CompiledSchema] = {}
 
     @classmethod
     def from_paths(cls, paths: Iterable[str | Path]) -> CrdRegistry:
@@ -116,7 +114,7 @@ class CrdRegistry:
         """Gatekeeper's ``spec.match`` schema (OpenAPI), when its match CRD was loaded."""
         return self._match
 
-    def validator(self, api_version: str, kind: str) -> Validator | None:
+    def validator(self, api_version: str, kind: str) -> CompiledSchema | None:
         """The compiled validator for this kind, or None when no CRD defines it.
 
         Gatekeeper generates each constraint kind's CRD from its template; when the match

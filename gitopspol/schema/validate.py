@@ -17,9 +17,13 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError, best_match
-from jsonschema.protocols import Validator
 
-from gitopspol.schema.builtin import builtin_ref, builtin_validator, compile_schema
+from gitopspol.schema.builtin import (
+    CompiledSchema,
+    builtin_ref,
+    builtin_validator,
+    compile_schema,
+)
 from gitopspol.schema.crds import CONSTRAINTS_GROUP, CrdRegistry
 from gitopspol.schema.openapi import openapi_to_jsonschema
 
@@ -111,7 +115,7 @@ def validate_manifest(doc: Any, *, crds: CrdRegistry | None = None) -> list[Sche
                 "none",
             )
         ]
-    problems = list(_problems(validator, _drop_nulls(doc), (), source))
+    problems = list(_problems(validator, doc, (), source))
     template = crds.template(kind) if crds is not None else None
     if group == CONSTRAINTS_GROUP and template is not None:
         problems += validate_constraint_parameters(template, doc)
@@ -150,7 +154,7 @@ def validate_constraint_parameters(template: Any, constraint: Any) -> list[Schem
         return []
     try:
         validator = _parameter_validator(json.dumps(schema, sort_keys=True), legacy)
-        found = list(_problems(validator, _drop_nulls(parameters), ("spec", "parameters"), source))
+        found = list(_problems(validator, parameters, ("spec", "parameters"), source))
     except (SchemaError, re.error) as exc:
         message = f"the template's parameter schema is not usable: {_first_line(exc)}"
         return [SchemaProblem(("spec", "parameters"), message, schema=source)]
@@ -158,14 +162,14 @@ def validate_constraint_parameters(template: Any, constraint: Any) -> list[Schem
 
 
 @functools.lru_cache(maxsize=256)
-def _parameter_validator(schema_json: str, legacy: bool) -> Validator:
+def _parameter_validator(schema_json: str, legacy: bool) -> CompiledSchema:
     schema = openapi_to_jsonschema(json.loads(schema_json), preserve_all=legacy)
     Draft202012Validator.check_schema(schema)
     return compile_schema(schema)
 
 
 def _problems(
-    validator: Validator, instance: Any, prefix: Path, source: str
+    validator: CompiledSchema, instance: Any, prefix: Path, source: str
 ) -> Iterator[SchemaProblem]:
     for error in validator.iter_errors(instance):
         for path, message in _explain(error):
@@ -225,15 +229,6 @@ def _invalid_text(
     else:
         rule = f"{'at most' if keyword == 'maxLength' else 'at least'} {expected} characters"
     return path, f"invalid {what} {_short(value)}: {rule}"
-
-
-def _drop_nulls(value: Any) -> Any:
-    """A copy without null-valued mapping entries (the API server prunes them before validating)."""
-    if isinstance(value, dict):
-        return {key: _drop_nulls(item) for key, item in value.items() if item is not None}
-    if isinstance(value, list):
-        return [_drop_nulls(item) for item in value]
-    return value
 
 
 def _dig(value: Any, *keys: str) -> Any:
