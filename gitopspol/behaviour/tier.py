@@ -384,6 +384,7 @@ def _kyverno(
     from gitopspol.engines import kyverno
 
     policies = tier.kyverno_set or kyverno.prepare(tier.kyverno)
+    shared = kyverno.request_input(request, namespace_labels=labels)
     if caching():  # one cached answer per policy (see gitopspol.behaviour.cache)
         key = document_digest(request)
         results = [
@@ -392,17 +393,11 @@ def _kyverno(
             for result in cached_results(
                 # The labels come from the request's namespace object: in its digest.
                 ("kyverno", document_digest(policy), key),
-                functools.partial(
-                    kyverno.evaluate_prepared,
-                    policies,
-                    request,
-                    namespace_labels=labels,
-                    only=(index,),
-                ),
+                functools.partial(kyverno.evaluate_prepared, policies, shared, only=(index,)),
             )
         ]
     else:
-        results = kyverno.evaluate_prepared(policies, request, namespace_labels=labels)
+        results = kyverno.evaluate_prepared(policies, shared)
     if not tier.exceptions:
         return results
     out = []
@@ -428,12 +423,14 @@ def _gatekeeper(
 ) -> list[RuleResult]:
     from gitopspol.behaviour.cache import cached_results, caching, document_digest
     from gitopspol.engines.gatekeeper import prepare_constraints, review_prepared
+    from gitopspol.engines.gatekeeper.review import ReviewInput
 
     prepared = tier.memo.get("gatekeeper")
     if prepared is None:  # raises for an invalid constraint, on every request
         prepared = tier.memo["gatekeeper"] = prepare_constraints(tier.templates, tier.constraints)
+    shared = ReviewInput(review, namespace)  # one input document for every constraint
     if not caching():
-        return review_prepared(prepared, review, namespace=namespace)
+        return review_prepared(prepared, shared)
     key = document_digest([review, namespace])
     return [
         result
@@ -445,7 +442,7 @@ def _gatekeeper(
                 document_digest(item.constraint),
                 key,
             ),
-            functools.partial(review_prepared, (item,), review, namespace=namespace),
+            functools.partial(review_prepared, (item,), shared),
         )
     ]
 

@@ -17,8 +17,8 @@ from typing import Any
 
 from gitopspol.engines.admission import Action, AdmissionRequest, RuleResult, Status
 from gitopspol.engines.gatekeeper.match import MatchError, matches
+from gitopspol.engines.gatekeeper.review import ReviewInput, review_of_request
 from gitopspol.engines.gatekeeper.review import inventory as build_inventory
-from gitopspol.engines.gatekeeper.review import review_of_request, reviewed_object
 from gitopspol.engines.gatekeeper.template import CompiledTemplate, compile_template
 from gitopspol.errors import PolicyError
 
@@ -160,16 +160,15 @@ def review_constraints(
 
 def review_prepared(
     prepared: Sequence[PreparedConstraint],
-    review: Mapping[str, Any],
+    review: Mapping[str, Any] | ReviewInput,
     *,
     namespace: Mapping[str, Any] | None = None,
     data: Mapping[str, Any] | None = None,
 ) -> list[RuleResult]:
-    """:func:`review_constraints` on constraints prepared once."""
-    doc = {**review, "namespaceObject": namespace}
-    doc_json = json.dumps(doc)
-    obj = reviewed_object(review)
-    matched: dict[str, bool] = {}
+    """:func:`review_constraints` on constraints prepared once; ``review`` may be a
+    :class:`ReviewInput` shared by several calls (its ``namespace`` is then ignored)."""
+    if not isinstance(review, ReviewInput):
+        review = ReviewInput(review, namespace)
     results: list[RuleResult] = []
     for item in prepared:
         policy, rule, actions = item.policy, item.compiled.template.name, item.actions
@@ -179,15 +178,14 @@ def review_prepared(
             )
             continue
         try:
-            selected = matched.get(item.match_key)
+            selected = review.matched.get(item.match_key)
             if selected is None:
-                selected = matched[item.match_key] = matches(item.match, obj, namespace)
+                selected = matches(item.match, review.obj, review.namespace)
+                review.matched[item.match_key] = selected
             if not selected:
                 results.append(RuleResult(ENGINE, policy, rule, Status.SKIP, "", actions))
                 continue
-            violations = item.compiled.backend.violations(
-                doc_json, doc, item.constraint, data or {}
-            )
+            violations = item.compiled.backend.violations(review, item.constraint, data or {})
         except MatchError as exc:
             results.append(
                 RuleResult(

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gitopspol.engines.gatekeeper.review import ReviewInput
 from gitopspol.engines.gatekeeper.template import CEL, Violation, constraint_parameters
 from gitopspol.errors import PolicyError
 
@@ -72,12 +73,9 @@ class CelBackend:
         ]
 
     def violations(
-        self,
-        review_json: str,
-        review: Mapping[str, Any],
-        constraint: Mapping[str, Any],
-        data: Mapping[str, Any],
+        self, review_input: ReviewInput, constraint: Mapping[str, Any], data: Mapping[str, Any]
     ) -> list[Violation]:
+        review = review_input.doc
         parameters = constraint_parameters(constraint)
         obj = review.get("object")
         old = review.get("oldObject")

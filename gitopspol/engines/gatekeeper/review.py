@@ -8,6 +8,7 @@ and gatekeeper ``pkg/target``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -81,3 +82,25 @@ def inventory(objects: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         )
         root.setdefault(api, {}).setdefault(kind, {})[name] = obj
     return tree
+
+
+class ReviewInput:
+    """One review prepared for many constraints: the input document (``review`` with its
+    ``namespaceObject``), the reviewed object, its JSON on first use, and the matches
+    already decided (canonical ``spec.match`` -> selected)."""
+
+    __slots__ = ("_json", "doc", "matched", "namespace", "obj")
+
+    def __init__(self, review: Mapping[str, Any], namespace: Mapping[str, Any] | None) -> None:
+        self.doc: dict[str, Any] = {**review, "namespaceObject": namespace}
+        self.obj = reviewed_object(review)
+        self.namespace = namespace
+        self.matched: dict[str, bool] = {}
+        self._json: str | None = None
+
+    @property
+    def json(self) -> str:
+        """``doc`` as JSON text (computed once)."""
+        if self._json is None:
+            self._json = json.dumps(self.doc)
+        return self._json

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from gitopspol import yamlio
+from gitopspol.engines.gatekeeper.review import ReviewInput
 from gitopspol.errors import PolicyError
 
 TARGET = "admission.k8s.gatekeeper.sh"
@@ -38,13 +39,9 @@ class Backend(Protocol):
     engine: str
 
     def violations(
-        self,
-        review_json: str,
-        review: Mapping[str, Any],
-        constraint: Mapping[str, Any],
-        data: Mapping[str, Any],
+        self, review: ReviewInput, constraint: Mapping[str, Any], data: Mapping[str, Any]
     ) -> list[Violation]:
-        """Violations of ``constraint`` for one review (``review_json``: ``review`` as JSON)."""
+        """Violations of ``constraint`` for one review."""
         ...
 
 
@@ -147,21 +144,21 @@ class RegoBackend:
         self._program = rego.compile_modules(source.rego, source.libs, v0=source.v0, name=name)
 
     def violations(
-        self,
-        review_json: str,
-        review: Mapping[str, Any],
-        constraint: Mapping[str, Any],
-        data: Mapping[str, Any],
+        self, review: ReviewInput, constraint: Mapping[str, Any], data: Mapping[str, Any]
     ) -> list[Violation]:
         from gitopspol.engines.gatekeeper.rego import input_key
 
         parameters = constraint_parameters(constraint)
         parameters_json = json.dumps({} if parameters is None else parameters, sort_keys=True)
-        doc = f'{{"review":{review_json},"parameters":{parameters_json}}}'
+
+        def evaluate() -> list[Any]:
+            doc = f'{{"review":{review.json},"parameters":{parameters_json}}}'
+            return self._program.violations(doc, data)
+
         # Inputs that agree on what the Rego reads give the same set (inventory: not kept).
-        key = None if data else input_key(self._program.input_paths, review, parameters_json)
+        key = None if data else input_key(self._program.input_paths, review.doc, parameters_json)
         results = []
-        items = self._program.memo_violations(key, lambda: self._program.violations(doc, data))
+        items = self._program.memo_violations(key, evaluate)
         for item in items:
             if not isinstance(item, Mapping) or "msg" not in item:
                 raise PolicyError(f"violation result {json.dumps(item)} has no msg")

@@ -4,7 +4,8 @@ Public API::
 
     evaluate(policies, request, *, values=None, namespace_labels=None) -> list[RuleResult]
     prepare(policies) -> PolicySet
-    evaluate_prepared(policy_set, request, *, namespace_labels=None, only=None)
+    request_input(request, *, namespace_labels=None) -> RequestInput
+    evaluate_prepared(policy_set, request_or_input, *, namespace_labels=None, only=None)
 
 ``gitopspol.engines.kyverno.suite.run_suite(path)`` runs a Kyverno CLI ``kyverno-test.yaml``.
 """
@@ -17,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 from gitopspol.engines.admission import AdmissionRequest, RuleResult
 
 if TYPE_CHECKING:
-    from gitopspol.engines.kyverno.engine import Inputs, PolicySet
+    from gitopspol.engines.kyverno.engine import Inputs, PolicySet, RequestInput
 
-__all__ = ["evaluate", "evaluate_prepared", "prepare"]
+__all__ = ["evaluate", "evaluate_prepared", "prepare", "request_input"]
 
 
 def evaluate(
@@ -54,14 +55,26 @@ def prepare(policies: Sequence[Mapping[str, Any]]) -> PolicySet:
 
 def evaluate_prepared(
     policies: PolicySet,
-    request: AdmissionRequest,
+    request: AdmissionRequest | RequestInput,
     *,
     namespace_labels: Mapping[str, str] | None = None,
     only: Sequence[int] | None = None,
 ) -> list[RuleResult]:
     """:func:`evaluate` on prepared policies (all, or those at indexes ``only``): the same
-    results, with the work shared between requests and sets (see ``PolicySet``)."""
+    results, with the work shared between requests and sets (see ``PolicySet``).
+    ``request`` may be a :func:`request_input` shared by several calls."""
+    if not isinstance(request, AdmissionRequest):
+        return policies.evaluate(request, only=only)
     return policies.evaluate(request, _inputs(request, None, namespace_labels, ()), only)
+
+
+def request_input(
+    request: AdmissionRequest, *, namespace_labels: Mapping[str, str] | None = None
+) -> RequestInput:
+    """``request`` prepared for several :func:`evaluate_prepared` calls."""
+    from gitopspol.engines.kyverno.engine import RequestInput
+
+    return RequestInput(request, _inputs(request, None, namespace_labels, ()))
 
 
 def _is_policy(policy: Mapping[str, Any]) -> bool:

@@ -726,19 +726,19 @@ class PolicySet:
 
     def evaluate(
         self,
-        request: AdmissionRequest,
-        inputs: Inputs,
+        request: AdmissionRequest | RequestInput,
+        inputs: Inputs | None = None,
         only: Sequence[int] | None = None,
     ) -> list[RuleResult]:
-        """The results of every policy (or of the policies at indexes ``only``)."""
-        data = MatchInput(request, inputs.namespace_labels)
-        blocks: dict[str, bool] = {}
-        request_key = None if inputs.cel_context is not None else _request_key(request, inputs)
+        """The results of every policy (or of the policies at indexes ``only``) for a request
+        with ``inputs``, or for a :class:`RequestInput` shared by several calls."""
+        if not isinstance(request, RequestInput):
+            request = RequestInput(request, inputs or Inputs())
         results: list[RuleResult] = []
         chosen = self.policies if only is None else [self.policies[i] for i in only]
         for prepared in chosen:
             policy = prepared.policy
-            if _other_namespace(policy, request):
+            if _other_namespace(policy, request.request):
                 continue
             if prepared.error is not None:
                 results.append(prepared.error)
@@ -747,27 +747,59 @@ class PolicySet:
                 applies = _guarded(
                     policy_name(policy),
                     str(item.rule.get("name", "")),
-                    functools.partial(_applies, item, blocks, data),
+                    functools.partial(request.applies, item),
                 )
                 if isinstance(applies, RuleResult):
                     results.append(applies)
-                    continue
-                if not applies:
-                    continue
-                if request_key is None:
-                    outcome = _outcome(policy, item.rule, request, inputs)
-                else:
-                    key = (item.outcome_key, request_key)
-                    outcome = _OUTCOMES.get(key, _MISSING)
-                    if outcome is _MISSING:
-                        outcome = _outcome(policy, item.rule, request, inputs)
-                        if len(_OUTCOMES) >= _OUTCOMES_LIMIT:
-                            _OUTCOMES.clear()
-                        _OUTCOMES[key] = outcome
-                result = _with_actions(outcome, policy, item.rule, request, inputs)
-                if result is not None:
-                    results.append(result)
+                elif applies:
+                    result = request.outcome(policy, item)
+                    if result is not None:
+                        results.append(result)
         return results
+
+
+class RequestInput:
+    """One request and its inputs, for the policies of one or more :class:`PolicySet` calls:
+    the ``match``/``exclude`` blocks already checked, and the key of its outcomes."""
+
+    __slots__ = ("_key", "blocks", "data", "inputs", "request")
+
+    def __init__(self, request: AdmissionRequest, inputs: Inputs) -> None:
+        self.request = request
+        self.inputs = inputs
+        self.data = MatchInput(request, inputs.namespace_labels)
+        self.blocks: dict[str, bool] = {}
+        self._key: str | None = None
+
+    def applies(self, item: _PreparedRule) -> bool:
+        """``rule_applies``, each distinct block checked once."""
+        if not self._block(item.match_key, item.rule.get("match")):
+            return False
+        return not self._block(item.exclude_key, item.rule.get("exclude"))
+
+    def _block(self, key: str, block: Any) -> bool:
+        found = self.blocks.get(key)
+        if found is None:
+            found = self.blocks[key] = block_matches(block, self.data)
+        return found
+
+    def outcome(self, policy: Mapping[str, Any], item: _PreparedRule) -> RuleResult | None:
+        """The result of a rule that applies: its outcome (remembered when the inputs are
+        plain data) with this policy's failure action."""
+        request, inputs = self.request, self.inputs
+        if inputs.cel_context is not None:
+            outcome = _outcome(policy, item.rule, request, inputs)
+        else:
+            if self._key is None:
+                self._key = _request_key(request, inputs)
+            key = (item.outcome_key, self._key)
+            outcome = _OUTCOMES.get(key, _MISSING)
+            if outcome is _MISSING:
+                outcome = _outcome(policy, item.rule, request, inputs)
+                if len(_OUTCOMES) >= _OUTCOMES_LIMIT:
+                    _OUTCOMES.clear()
+                _OUTCOMES[key] = outcome
+        return _with_actions(outcome, policy, item.rule, request, inputs)
 
 
 def _other_namespace(policy: Mapping[str, Any], request: AdmissionRequest) -> bool:
@@ -778,20 +810,6 @@ def _other_namespace(policy: Mapping[str, Any], request: AdmissionRequest) -> bo
         and meta.get("namespace")
         and request.namespace != meta["namespace"]
     )
-
-
-def _applies(item: _PreparedRule, blocks: dict[str, bool], data: MatchInput) -> bool:
-    """``rule_applies`` with each distinct block checked once per request (``blocks``)."""
-    if not _block(blocks, item.match_key, item.rule.get("match"), data):
-        return False
-    return not _block(blocks, item.exclude_key, item.rule.get("exclude"), data)
-
-
-def _block(blocks: dict[str, bool], key: str, block: Any, data: MatchInput) -> bool:
-    found = blocks.get(key)
-    if found is None:
-        found = blocks[key] = block_matches(block, data)
-    return found
 
 
 def _request_key(request: AdmissionRequest, inputs: Inputs) -> str:
