@@ -535,8 +535,13 @@ def go_regex(text: str) -> Any | None:
         os.close(devnull)
 
 
+@functools.lru_cache(maxsize=16384)
 def anchored(pattern: str) -> Any:
-    """RE2 regex anchored as kustomize anchors selector fields: ``^(?:...)$``."""
+    """RE2 regex anchored as kustomize anchors selector fields: ``^(?:...)$``.
+
+    Cached: every patch target names its kind and name, and with thousands of distinct
+    names Python's own ``re`` cache (512 entries) would recompile the syntax check each time.
+    """
     anchored_text = f"^(?:{pattern})$"
     try:
         re.compile(anchored_text)
