@@ -19,7 +19,11 @@ from gitopspol.engines.admission import Action, AdmissionRequest, RuleResult, St
 from gitopspol.engines.gatekeeper.match import MatchError, matches
 from gitopspol.engines.gatekeeper.review import ReviewInput, review_of_request
 from gitopspol.engines.gatekeeper.review import inventory as build_inventory
-from gitopspol.engines.gatekeeper.template import CompiledTemplate, compile_template
+from gitopspol.engines.gatekeeper.template import (
+    CompiledTemplate,
+    compile_template,
+    constraint_parameters_json,
+)
 from gitopspol.errors import PolicyError
 
 __all__ = [
@@ -101,6 +105,8 @@ class PreparedConstraint:
     actions: tuple[Action, ...]
     point: str
     match: Any
+    #: ``input.parameters`` as JSON.
+    parameters_json: str
     #: Canonical JSON of ``match``: constraints with equal matches are matched once per review.
     match_key: str
 
@@ -132,7 +138,14 @@ def prepare_constraints(
             match_key = f"repr:{match!r}"
         prepared.append(
             PreparedConstraint(
-                constraint, policy, compiled, actions, enforcement_point, match, match_key
+                constraint,
+                policy,
+                compiled,
+                actions,
+                enforcement_point,
+                match,
+                constraint_parameters_json(constraint),
+                match_key,
             )
         )
     return tuple(prepared)
@@ -185,7 +198,9 @@ def review_prepared(
             if not selected:
                 results.append(RuleResult(ENGINE, policy, rule, Status.SKIP, "", actions))
                 continue
-            violations = item.compiled.backend.violations(review, item.constraint, data or {})
+            violations = item.compiled.backend.violations(
+                review, item.constraint, data or {}, item.parameters_json
+            )
         except MatchError as exc:
             results.append(
                 RuleResult(

@@ -73,7 +73,11 @@ class CelBackend:
         ]
 
     def violations(
-        self, review_input: ReviewInput, constraint: Mapping[str, Any], data: Mapping[str, Any]
+        self,
+        review_input: ReviewInput,
+        constraint: Mapping[str, Any],
+        data: Mapping[str, Any],
+        parameters_json: str | None = None,
     ) -> list[Violation]:
         review = review_input.doc
         parameters = constraint_parameters(constraint)

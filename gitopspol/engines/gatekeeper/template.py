@@ -39,9 +39,14 @@ class Backend(Protocol):
     engine: str
 
     def violations(
-        self, review: ReviewInput, constraint: Mapping[str, Any], data: Mapping[str, Any]
+        self,
+        review: ReviewInput,
+        constraint: Mapping[str, Any],
+        data: Mapping[str, Any],
+        parameters_json: str | None = None,
     ) -> list[Violation]:
-        """Violations of ``constraint`` for one review."""
+        """Violations of ``constraint`` for one review (``parameters_json``: its
+        :func:`parameters_json`, when already known)."""
         ...
 
 
@@ -133,6 +138,12 @@ def constraint_parameters(constraint: Mapping[str, Any]) -> Any:
     return spec.get("parameters") if isinstance(spec, Mapping) else None
 
 
+def constraint_parameters_json(constraint: Mapping[str, Any]) -> str:
+    """``spec.parameters`` as canonical JSON (``{}`` when absent): ``input.parameters``."""
+    parameters = constraint_parameters(constraint)
+    return json.dumps({} if parameters is None else parameters, sort_keys=True)
+
+
 class RegoBackend:
     """A template's Rego compiled by :mod:`gitopspol.engines.gatekeeper.rego`."""
 
@@ -144,12 +155,16 @@ class RegoBackend:
         self._program = rego.compile_modules(source.rego, source.libs, v0=source.v0, name=name)
 
     def violations(
-        self, review: ReviewInput, constraint: Mapping[str, Any], data: Mapping[str, Any]
+        self,
+        review: ReviewInput,
+        constraint: Mapping[str, Any],
+        data: Mapping[str, Any],
+        parameters_json: str | None = None,
     ) -> list[Violation]:
         from gitopspol.engines.gatekeeper.rego import input_key
 
-        parameters = constraint_parameters(constraint)
-        parameters_json = json.dumps({} if parameters is None else parameters, sort_keys=True)
+        if parameters_json is None:
+            parameters_json = constraint_parameters_json(constraint)
 
         def evaluate() -> list[Any]:
             doc = f'{{"review":{review.json},"parameters":{parameters_json}}}'

@@ -8,7 +8,6 @@ text is rewritten by plain string replacement, as upstream does on the rule's JS
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -176,12 +175,12 @@ def _controller_rule(
 
 
 def expand_rules(policy: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The policy's rules (deep copies) followed by their generated controller rules."""
-    rules = [
-        copy.deepcopy(r)
-        for r in (policy.get("spec") or {}).get("rules") or []
-        if isinstance(r, dict)
-    ]
+    """The policy's rules followed by their generated controller rules.
+
+    The policy's own rule objects are returned, not copies (generated rules are new
+    objects): read them, never change them.
+    """
+    rules = [r for r in (policy.get("spec") or {}).get("rules") or [] if isinstance(r, dict)]
     out = list(rules)
     wanted = controllers(policy)
     if not wanted or not policy_can_autogen(policy):
