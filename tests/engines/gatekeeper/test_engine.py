@@ -345,3 +345,92 @@ def test_template_name_must_be_the_lowercase_kind() -> None:
     template["metadata"]["name"] = "requiredlabels"
     with pytest.raises(PolicyError, match="must be 'k8srequiredlabels', its kind in lowercase"):
         evaluate([template], [_constraint()], _pod())
+
+
+def _calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Count the Rego evaluations that reach the engine (the worker)."""
+    from gitopspol.engines.gatekeeper import rego
+
+    calls: list[str] = []
+    real = rego.RegoProgram.violations
+
+    def counting(self: Any, input_json: str, data: Any = None) -> list[Any]:
+        calls.append(input_json)
+        return real(self, input_json, data)
+
+    monkeypatch.setattr(rego.RegoProgram, "violations", counting)
+    return calls
+
+
+def _labelled_pod(name: str, labels: dict[str, str], namespace: str = "default") -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+    }
+
+
+def test_rego_reads_are_the_static_prefixes_of_input_references() -> None:
+    from gitopspol.engines.gatekeeper.rego import compile_modules
+
+    program = compile_modules(
+        """package x
+import input.review.object.spec as spec
+violation[{"msg": m}] {
+  c := spec.containers[_]
+  input.review.object.metadata.labels[k]
+  input["parameters"].repos[i] == c.image
+  m := sprintf("%v", [input.review.object.metadata.labels.app, k, i])
+}
+"""
+    )
+    assert program.input_paths == (
+        ("parameters", "repos"),
+        ("review", "object", "spec"),
+        ("review", "object", "metadata", "labels"),
+    )
+    whole = compile_modules('package y\nviolation[{"msg": m}] { m := sprintf("%v", [input]) }\n')
+    assert whole.input_paths == ((),)
+
+
+def test_rego_results_are_shared_by_reviews_that_agree_on_what_it_reads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = _calls(monkeypatch)
+    template = _template(kind="K8sSharedLabels")
+    constraint = _constraint(kind="K8sSharedLabels", parameters={"labels": ["team"]})
+    first = evaluate(
+        [template], [constraint], AdmissionRequest(object=_labelled_pod("a", {"x": "1"}))
+    )
+    assert first[0].status is Status.FAIL
+    assert len(calls) == 1
+    # Another name and namespace, same labels: the template does not read them.
+    other = AdmissionRequest(object=_labelled_pod("b", {"x": "1"}, namespace="other"))
+    assert evaluate([template], [constraint], other) == first
+    assert len(calls) == 1
+    # Different labels (read by the template): evaluated again, and now it passes.
+    passing = evaluate(
+        [template], [constraint], AdmissionRequest(object=_labelled_pod("c", {"team": "a"}))
+    )
+    assert passing[0].status is Status.PASS
+    assert len(calls) == 2
+    # Empty labels: evaluated again.
+    assert evaluate([template], [constraint], AdmissionRequest(object=_labelled_pod("d", {})))
+    assert len(calls) == 3
+    # Other parameters: evaluated again.
+    wider = _constraint(kind="K8sSharedLabels", parameters={"labels": ["team", "x"]})
+    evaluate([template], [wider], AdmissionRequest(object=_labelled_pod("e", {"x": "1"})))
+    assert len(calls) == 4
+
+
+def test_rego_that_reads_input_whole_is_evaluated_every_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = _calls(monkeypatch)
+    rego = 'package k8swhole\nviolation[{"msg": m}] { m := sprintf("%v", [count(input)]) }\n'
+    template = _template(rego, kind="K8sWhole")
+    constraint = _constraint(kind="K8sWhole")
+    for name in ("a", "a", "b"):
+        evaluate([template], [constraint], AdmissionRequest(object=_labelled_pod(name, {})))
+    assert len(calls) == 3
