@@ -59,6 +59,24 @@ def _chain_300(work: Path) -> None:
     )
 
 
+def _doubling_40(work: Path) -> None:
+    """``l0`` .. ``l39``, each including the next twice through ``a/`` and ``b/``."""
+    for i in range(40):
+        (work / f"l{i}").mkdir()
+        if i == 39:
+            (work / "l39" / "kustomization.yaml").write_text("resources:\n- cm.yaml\n")
+            (work / "l39" / "cm.yaml").write_text(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"
+            )
+            continue
+        (work / f"l{i}" / "kustomization.yaml").write_text("resources:\n- a\n- b\n")
+        for part in "ab":
+            (work / f"l{i}" / part).mkdir()
+            (work / f"l{i}" / part / "kustomization.yaml").write_text(
+                f"namePrefix: {part}-\nresources:\n- ../../l{i + 1}\n"
+            )
+
+
 def _init_repo(work: Path) -> None:
     """A repository made by ``gitopspol init`` in ``repo/``, the entry's ``repo/`` files on top."""
     repo = work / "repo"
@@ -77,6 +95,7 @@ SETUPS: dict[str, Callable[[Path], None]] = {
     "symlink-loop": _symlink_loop,
     "init-repo": _init_repo,
     "chain-300": _chain_300,
+    "doubling-40": _doubling_40,
 }
 
 
@@ -86,7 +105,7 @@ def _relative(text: str, work: Path) -> str:
 
 def test_catalogue_is_complete() -> None:
     # The issue's list of hostile inputs; an entry that disappears fails here.
-    assert len(ENTRIES) == 42
+    assert len(ENTRIES) == 43
     for prefix in ("yaml-", "render-", "verify-", "config-", "init-", "repo-"):
         assert any(name.startswith(prefix) for name in ENTRIES), prefix
 

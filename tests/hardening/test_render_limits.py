@@ -4,11 +4,15 @@ kubectl builds chains of any depth (1,000 levels in 0.35 s, 20,000 in 14 s: Go s
 grow); gitopspol builds recursively and refuses more than ``MAX_NESTING`` levels with one
 line naming the kustomization that crosses the limit. Up to the limit, the build is
 kubectl's, even with the deepest documents the YAML loader accepts at the bottom.
+
+A tree that doubles per level (kubectl hangs) is counted from its kustomization files before
+anything is built and refused past ``MAX_RESOURCES`` resources or ``MAX_BYTES`` bytes.
 """
 
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +20,7 @@ import pytest
 from gitopspol.cli.main import main
 from gitopspol.errors import RenderError
 from gitopspol.render import kustomize, render
-from gitopspol.render.kustomize import MAX_NESTING
+from gitopspol.render.kustomize import MAX_BYTES, MAX_NESTING, MAX_RESOURCES
 from tests.conftest import build_file_tree, need_kubectl
 
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: b\n"
@@ -116,3 +120,71 @@ def test_recursion_error_is_a_render_error(tmp_path: Path, monkeypatch: pytest.M
     assert info.value.located() == (
         f"{top}/kustomization.yaml: the build nests too deeply (Python recursion limit)"
     )
+
+
+def doubling(root: Path, levels: int, leaf: str = CM) -> Path:
+    """``l0`` .. ``l{levels-1}``: each includes the next twice, through ``a/`` and ``b/``
+    with different ``namePrefix``; ``l0`` would hold 2^(levels-1) resources."""
+    files = {f"l{levels - 1}/kustomization.yaml": "resources:\n- cm.yaml\n"}
+    files[f"l{levels - 1}/cm.yaml"] = leaf
+    for i in range(levels - 1):
+        files[f"l{i}/kustomization.yaml"] = "resources:\n- a\n- b\n"
+        for part in "ab":
+            files[f"l{i}/{part}/kustomization.yaml"] = (
+                f"namePrefix: {part}-\nresources:\n- ../../l{i + 1}\n"
+            )
+    build_file_tree(root, files)
+    return root / "l0"
+
+
+def test_doubling_tree_is_refused_at_once(tmp_path: Path) -> None:
+    # kubectl: 12 levels (2,048 resources) take 6 s, 16 levels more than a minute, 40 hang.
+    top = doubling(tmp_path, 40)
+    start = time.monotonic()
+    with pytest.raises(RenderError) as info:
+        render(top)
+    assert time.monotonic() - start < 2
+    assert info.value.located() == (
+        f"{tmp_path}/l22/kustomization.yaml:3: 'b' brings this kustomization's build to "
+        f"131072 resources, more than {MAX_RESOURCES} resources (gitopspol's limit)"
+    )
+
+
+def test_doubling_tree_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    top = doubling(tmp_path, 40)
+    assert main(["render", str(top)]) == 2
+    out, err = capsys.readouterr()
+    assert (out, err.count("\n")) == ("", 1)
+    assert err.startswith(f"error: {tmp_path}/l22/kustomization.yaml:3: 'b' brings")
+
+
+def test_resource_limit_is_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kustomize, "MAX_RESOURCES", 8)
+    assert render(doubling(tmp_path / "eight", 4)).count("kind: ConfigMap") == 8
+    with pytest.raises(RenderError, match="to 16 resources, more than 8 resources"):
+        render(doubling(tmp_path / "sixteen", 5))
+
+
+def test_bytes_limit_counts_each_inclusion(tmp_path: Path) -> None:
+    # A 1 MiB ConfigMap included 512 times: 512 MiB of resources.
+    big = CM + "  big: " + "x" * (1 << 20) + "\n"
+    top = doubling(tmp_path, 10, big)
+    start = time.monotonic()
+    with pytest.raises(RenderError) as info:
+        render(top)
+    assert time.monotonic() - start < 2
+    assert info.value.message.endswith(f"more than {MAX_BYTES >> 20} MiB (gitopspol's limit)")
+    assert info.value.file == f"{tmp_path}/l1/kustomization.yaml"
+
+
+def test_doubling_tree_of_transformer_configurations_is_refused(tmp_path: Path) -> None:
+    top = doubling(tmp_path / "tree", 40)
+    build_file_tree(
+        tmp_path, {"app/kustomization.yaml": "resources:\n- cm.yaml\ntransformers:\n- ../tree/l0\n"}
+    )
+    build_file_tree(tmp_path, {"app/cm.yaml": CM})
+    with pytest.raises(RenderError, match="131072 resources"):
+        render(tmp_path / "app")
+    assert top.is_dir()
