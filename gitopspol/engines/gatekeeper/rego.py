@@ -86,7 +86,16 @@ class RegoProgram:
     before it was forked.
     """
 
-    __slots__ = ("__weakref__", "_engine", "_memo", "_paths", "_rule", "_serial")
+    __slots__ = (
+        "__weakref__",
+        "_engine",
+        "_memo",
+        "_paths",
+        "_reads_parameters",
+        "_review_paths",
+        "_rule",
+        "_serial",
+    )
 
     def __init__(
         self, engine: Any, rule: str, input_paths: Sequence[tuple[str, ...]] = ((),)
@@ -95,6 +104,8 @@ class RegoProgram:
         self._rule = rule
         self._serial = next(_SERIALS)
         self._paths = tuple(input_paths)
+        self._review_paths = tuple(p[1:] for p in self._paths if p[:1] == ("review",))
+        self._reads_parameters = any(p[:1] == ("parameters",) for p in self._paths)
         self._memo: dict[str, list[Any]] = {}
         _PROGRAMS[self._serial] = self
 
@@ -105,8 +116,19 @@ class RegoProgram:
         ``input.review.object.spec.containers[_]``); ``()`` when they use ``input`` whole."""
         return self._paths
 
+    def input_key(self, review: Mapping[str, Any], parameters_json: str) -> str | None:
+        """A key equal for two inputs (``{"review": review, "parameters": ...}``) that
+        agree on everything :attr:`input_paths` reaches; None when the program reads the
+        whole input or the review is not plain JSON."""
+        if self._paths == ((),):
+            return None
+        part = _review_part(review, self._review_paths)
+        if part is None:
+            return None
+        return part + "\0" + (parameters_json if self._reads_parameters else "")
+
     def memo_violations(self, key: str | None, compute: Callable[[], list[Any]]) -> list[Any]:
-        """``compute()`` remembered under ``key`` (see :func:`input_key`); errors are not."""
+        """``compute()`` remembered under ``key`` (see :meth:`input_key`); errors are not."""
         if key is None:
             return compute()
         found = self._memo.get(key)
@@ -388,7 +410,7 @@ def input_paths(modules: Sequence[Mapping[str, Any]]) -> tuple[tuple[str, ...], 
 
     A reference ``input.a.b[x].c`` reads at most what is under ``input.a.b``, so two inputs
     that agree on every listed prefix (present with equal values, or absent) give the same
-    result: see :func:`input_key`.
+    result: see :meth:`RegoProgram.input_key`.
     """
     found: set[tuple[str, ...]] = set()
     stack: list[Any] = [module["ast"] for module in modules]
@@ -418,43 +440,35 @@ def input_paths(modules: Sequence[Mapping[str, Any]]) -> tuple[tuple[str, ...], 
     return tuple(kept)
 
 
-#: The last input whose part a program reads was computed: (input, paths) -> key part.
-_LAST_PART: dict[tuple[str, tuple[tuple[str, ...], ...]], tuple[Any, str]] = {}
+#: The key part of the last review seen per set of review paths: paths -> (review, part).
+_LAST_PART: dict[tuple[tuple[str, ...], ...], tuple[Any, str]] = {}
 
 
-def input_key(
-    paths: Sequence[tuple[str, ...]], review: Mapping[str, Any], parameters_json: str
-) -> str | None:
-    """A key equal for two inputs (``{"review": review, "parameters": ...}``) that agree
-    on everything ``paths`` (a program's :attr:`RegoProgram.input_paths`) reads; None when
-    the program reads the whole input or the review is not plain JSON."""
-    review_paths = tuple(p[1:] for p in paths if p[:1] == ("review",))
-    if () in paths:
-        return None
-    last = _LAST_PART.get(("review", review_paths))
+def _review_part(review: Mapping[str, Any], paths: tuple[tuple[str, ...], ...]) -> str | None:
+    """JSON of what ``paths`` reach in ``review`` (each value, or the depth where it is
+    absent); None when the review is not plain JSON. The last review's is remembered."""
+    last = _LAST_PART.get(paths)
     if last is not None and last[0] is review:
-        part = last[1]
-    else:
-        values: list[Any] = []
-        for path in review_paths:
-            value: Any = review
-            for depth, step in enumerate(path):
-                if not isinstance(value, Mapping) or step not in value:
-                    value = depth  # absent from this step on
-                    break
-                value = value[step]
-            else:
-                value = [value]  # present
-            values.append(value)
-        try:
-            part = json.dumps(values, sort_keys=True, separators=(",", ":"))
-        except (TypeError, ValueError):
-            return None
-        if len(_LAST_PART) >= 64:
-            _LAST_PART.clear()
-        _LAST_PART[("review", review_paths)] = (review, part)
-    reads_parameters = any(p[:1] == ("parameters",) for p in paths)
-    return part + "\0" + (parameters_json if reads_parameters else "")
+        return last[1]
+    values: list[Any] = []
+    for path in paths:
+        value: Any = review
+        for depth, step in enumerate(path):
+            if not isinstance(value, Mapping) or step not in value:
+                value = depth  # absent from this step on
+                break
+            value = value[step]
+        else:
+            value = [value]  # present
+        values.append(value)
+    try:
+        part = json.dumps(values, sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return None
+    if len(_LAST_PART) >= 64:
+        _LAST_PART.clear()
+    _LAST_PART[paths] = (review, part)
+    return part
 
 
 def _ref_path(node: Any) -> list[str] | None:

@@ -161,8 +161,6 @@ class RegoBackend:
         data: Mapping[str, Any],
         parameters_json: str | None = None,
     ) -> list[Violation]:
-        from gitopspol.engines.gatekeeper.rego import input_key
-
         if parameters_json is None:
             parameters_json = constraint_parameters_json(constraint)
 
@@ -171,7 +169,7 @@ class RegoBackend:
             return self._program.violations(doc, data)
 
         # Inputs that agree on what the Rego reads give the same set (inventory: not kept).
-        key = None if data else input_key(self._program.input_paths, review.doc, parameters_json)
+        key = None if data else self._program.input_key(review.doc, parameters_json)
         results = []
         items = self._program.memo_violations(key, evaluate)
         for item in items:

@@ -8,7 +8,6 @@ message naming the policy, rule and field, and evaluation continues.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -542,18 +541,26 @@ def _exceptions(
     )
 
 
+#: What a rule that cannot be evaluated raises (besides :class:`_RuleError`): a structure
+#: the Kyverno CRD does not allow (a string where a map belongs, ...), or too deep nesting.
+_MALFORMED = (TypeError, AttributeError, ValueError, KeyError, IndexError, RecursionError)
+
+
+def _failure(pname: str, name: str, exc: Exception) -> RuleResult:
+    """The ERROR result of a rule that raised ``exc`` (a :class:`_RuleError` or _MALFORMED)."""
+    if isinstance(exc, _RuleError):
+        return _error(pname, name, exc.field, exc.message)
+    if isinstance(exc, RecursionError):
+        return _error(pname, name, "validate", "pattern nests too deeply")
+    return _error(pname, name, "rule", f"malformed rule ({type(exc).__name__}: {exc})")
+
+
 def _guarded(pname: str, name: str, step: Callable[[], _T]) -> _T | RuleResult:
     """``step()``, or the ERROR result of a rule that cannot be evaluated."""
     try:
         return step()
-    except _RuleError as exc:
-        return _error(pname, name, exc.field, exc.message)
-    except RecursionError:
-        return _error(pname, name, "validate", "pattern nests too deeply")
-    except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
-        # A rule whose structure is not what the Kyverno CRD allows (a string where a map
-        # belongs, ...): report it on this rule and carry on with the others.
-        return _error(pname, name, "rule", f"malformed rule ({type(exc).__name__}: {exc})")
+    except (_RuleError, *_MALFORMED) as exc:
+        return _failure(pname, name, exc)
 
 
 def _outcome(
@@ -674,6 +681,7 @@ def _outcome_key(policy: Mapping[str, Any], rule: Mapping[str, Any]) -> str:
 @dataclass(frozen=True, slots=True)
 class _PreparedRule:
     rule: dict[str, Any]
+    name: str
     match_key: str
     exclude_key: str
     outcome_key: str
@@ -682,6 +690,7 @@ class _PreparedRule:
 @dataclass(frozen=True, slots=True)
 class _PreparedPolicy:
     policy: Mapping[str, Any]
+    name: str
     rules: tuple[_PreparedRule, ...] = ()
     #: The ERROR result of a policy whose rules cannot be read.
     error: RuleResult | None = None
@@ -691,14 +700,17 @@ def _prepare(policy: Mapping[str, Any]) -> _PreparedPolicy:
     try:
         rules = expand_rules(policy)
     except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
+        name = policy_name(policy)
         return _PreparedPolicy(
-            policy, error=_error(policy_name(policy), "", "spec.rules", f"malformed rules: {exc}")
+            policy, name, error=_error(name, "", "spec.rules", f"malformed rules: {exc}")
         )
     return _PreparedPolicy(
         policy,
+        policy_name(policy),
         tuple(
             _PreparedRule(
                 rule,
+                str(rule.get("name", "")),
                 _canonical(rule.get("match")),
                 _canonical(rule.get("exclude")),
                 _outcome_key(policy, rule),
@@ -744,14 +756,12 @@ class PolicySet:
                 results.append(prepared.error)
                 continue
             for item in prepared.rules:
-                applies = _guarded(
-                    policy_name(policy),
-                    str(item.rule.get("name", "")),
-                    functools.partial(request.applies, item),
-                )
-                if isinstance(applies, RuleResult):
-                    results.append(applies)
-                elif applies:
+                try:
+                    applies = request.applies(item)
+                except (_RuleError, *_MALFORMED) as exc:
+                    results.append(_failure(prepared.name, item.name, exc))
+                    continue
+                if applies:
                     result = request.outcome(policy, item)
                     if result is not None:
                         results.append(result)
