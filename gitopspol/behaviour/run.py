@@ -149,6 +149,8 @@ def mismatches(admission: Admission, expected: Expectation | None) -> tuple[Mism
 def unevaluated(admission: Admission) -> tuple[str, ...]:
     """``engine:policy`` of the policies none of whose results were evaluated (a Kubewarden
     policy whose module is not available offline), in first-seen order."""
+    if all(result.status is not Status.NOT_EVALUATED for result in admission.results):
+        return ()
     statuses: dict[str, set[Status]] = {}
     for result in admission.results:
         statuses.setdefault(policy_key(result), set()).add(result.status)
