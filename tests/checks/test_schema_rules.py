@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+import gitopspol.checks.schema as schema_checks
 from gitopspol.checks import RULES, RuleContext, SourceDocument, get_rule, run_rules
 from gitopspol.findings import Location, Severity
 from gitopspol.schema import CrdRegistry
@@ -158,3 +161,32 @@ def test_rendered_resources_are_subjects(tmp_path: Path) -> None:
     assert [(f.rule_id, f.location) for f in findings] == [
         ("GP303", Location(str(tmp_path / "environments/prd/patch.yaml"), 3))
     ]
+
+
+def test_each_document_is_validated_once_and_reported_where_it_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    validate = schema_checks.validate_manifest
+
+    def counted(data: dict[str, Any], **kwargs: Any) -> Any:
+        calls.append(data["metadata"]["name"])
+        return validate(data, **kwargs)
+
+    monkeypatch.setattr(schema_checks, "validate_manifest", counted)
+    # The same content in two files of two tiers, and one document object in two tiers.
+    sbx = SourceDocument.from_text(POLICY, "environments/sbx/require.yaml")
+    prd = SourceDocument.from_text(POLICY, "environments/prd/require.yaml")
+    ctx = RuleContext(tiers={"sbx": sbx, "prd": prd, "dr": prd})
+    schema_rules = [rule for rule in RULES if rule.id.startswith("GP3")]
+    findings = run_rules(ctx, schema_rules)
+    assert [(f.rule_id, f.tier, f.location.file if f.location else None) for f in findings] == [
+        ("GP301", "sbx", "environments/sbx/require.yaml"),
+        ("GP301", "prd", "environments/prd/require.yaml"),
+        ("GP301", "dr", "environments/prd/require.yaml"),
+        ("GP302", "sbx", "environments/sbx/require.yaml"),
+        ("GP302", "prd", "environments/prd/require.yaml"),
+        ("GP302", "dr", "environments/prd/require.yaml"),
+    ]
+    # GP301 and GP302 share one validation per document object (4 objects).
+    assert sorted(calls) == ["require-labels", "require-labels", "settings", "settings"]
