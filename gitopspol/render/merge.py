@@ -394,11 +394,22 @@ class PatchError(RenderError):
     """A JSON 6902 operation that does not apply."""
 
 
-def _pointer(path: Any) -> list[str]:
-    if not isinstance(path, str) or (path and not path.startswith("/")):
+def _kubectl_path(path: Any) -> Any:
+    """A path as kubectl's evanphx/json-patch reads it: split at ``/``, first segment
+    dropped, so ``spec/replicas`` is ``/replicas`` (not an error, as RFC 6901 would have it)."""
+    if isinstance(path, str) and not path.startswith("/") and "/" in path:
+        return path[path.index("/") :]
+    return path
+
+
+def _pointer(path: Any, op: str) -> list[str]:
+    if not isinstance(path, str):
         raise PatchError(f"invalid JSON pointer {path!r}")
     if path == "":
         return []
+    if not path.startswith("/"):  # no '/' at all: evanphx/json-patch finds no parent
+        shown = f'"{path}"' if op in ("add", "remove") else path  # its wording, per op
+        raise PatchError(f"{op} operation does not apply: doc is missing path: {shown}")
     return [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
 
 
@@ -427,7 +438,7 @@ def _index(part: str, upper: int, op: str, path: str) -> int:
 
 
 def _get(doc: Any, path: str, op: str) -> Any:
-    parts = _pointer(path)
+    parts = _pointer(path, op)
     if not parts:
         return doc
     parent = _parent(doc, parts, op, path)
@@ -442,9 +453,9 @@ def _get(doc: Any, path: str, op: str) -> Any:
 
 
 def _remove(doc: Any, path: str, op: str) -> Any:
-    parts = _pointer(path)
-    if not parts:
-        raise PatchError(f"{op} operation does not apply: cannot remove the whole document")
+    parts = _pointer(path, op)
+    if not parts:  # kubectl: 'doc is missing path: "": missing value'
+        raise PatchError(f'{op} operation does not apply: doc is missing path: ""')
     parent = _parent(doc, parts, op, path)
     last = parts[-1]
     if isinstance(parent, dict):
@@ -457,9 +468,13 @@ def _remove(doc: Any, path: str, op: str) -> Any:
 
 
 def _add(doc: Any, path: str, value: Any, op: str, replace: bool = False) -> Any:
-    parts = _pointer(path)
+    parts = _pointer(path, op)
     if not parts:
-        return value
+        # kubectl replaces the whole document only for 'replace'; add, move and copy to ""
+        # find no parent ('add operation does not apply: doc is missing path: ""').
+        if replace:
+            return value
+        raise PatchError(f'{op} operation does not apply: doc is missing path: ""')
     parent = _parent(doc, parts, op, path)
     last = parts[-1]
     if isinstance(parent, dict):
@@ -485,8 +500,8 @@ def json_patch(
         if not isinstance(op, dict):
             raise PatchError(f"JSON patch operation {index} is not an object")
         name = op.get("op")
-        path = str(op.get("path", ""))
-        source = str(op.get("from", ""))
+        path = _kubectl_path(str(op.get("path", "")))
+        source = _kubectl_path(str(op.get("from", "")))
         if name == "add":
             doc = _add(doc, path, deep_copy(op.get("value")), "add")
         elif name == "remove":
