@@ -2,16 +2,18 @@
 
 An engine's answer for one policy on one request is a pure function of the policy document
 (for Gatekeeper: the compiled template and the constraint), the request and the labels of
-its namespace. :func:`cached_results` keys that answer by a SHA-256 of those inputs, so a
-policy that did not change is not evaluated again; after a one-policy change only that
-policy runs against the cases.
+its namespace. :meth:`ResultCache.results` keys that answer by digests of those inputs
+(policy, request), so a policy that did not change is not evaluated again; after a
+one-policy change only that policy runs against the cases.
 
 The cache is active inside ``with result_cache(folder):``. With a folder (e.g.
 ``.gitopspol-cache/``, which the user may delete at any time) the entries used by the run
-are written to ``<folder>/behaviour-v3.json`` at the end (when the run computed anything)
-and read at the start of the next run. The file is plain JSON: a table of distinct results
-and, per key (128 bits of the digest), the indexes of its results. It is checked on load (a
-damaged entry is computed again), never code. The folder is trusted: keep it where the
+are written to ``<folder>/behaviour-v4.json`` at the end (when the run computed anything)
+and read at the start of the next run. The file is plain JSON: a table of distinct results,
+a table of request digests and, per policy key (128 bits of a digest), a flat list of
+``request index, count, result indexes...``: tiers and cases repeat the same results and
+requests, so the file stays small and quick to write. It is checked on load (a damaged
+entry is computed again), never code. The folder is trusted: keep it where the
 change under review cannot write (outside the checkout in CI), like any build cache.
 """
 
@@ -28,8 +30,8 @@ from typing import Any
 
 from gitopspol.engines.admission import Action, RuleResult, Status
 
-FILE_NAME = "behaviour-v3.json"
-_VERSION = 3
+FILE_NAME = "behaviour-v4.json"
+_VERSION = 4
 
 _ACTIVE: ContextVar[ResultCache | None] = ContextVar("gitopspol_result_cache", default=None)
 
@@ -38,6 +40,11 @@ def digest(value: Any) -> str:
     """SHA-256 of ``value`` as canonical JSON (non-JSON leaves by ``str``)."""
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def policy_key(*parts: str) -> str:
+    """The cache key of one policy from the names and digests of its inputs (128 bits)."""
+    return hashlib.blake2b("\0".join(parts).encode("utf-8"), digest_size=16).hexdigest()
 
 
 def _encode(result: RuleResult) -> list[Any]:
@@ -62,8 +69,14 @@ def _decode(item: Any) -> RuleResult:
     )
 
 
+def _index(value: Any, size: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < size:
+        raise ValueError("bad index")
+    return value
+
+
 class ResultCache:
-    """Engine results by input digest; see the module docstring."""
+    """Engine results by policy and request digest; see the module docstring."""
 
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = folder
@@ -71,13 +84,15 @@ class ResultCache:
         self.misses = 0
         self._stored: dict[str, Any] = {}
         self._table: list[Any] = []
+        self._requests: list[Any] = []
         self._decoded: dict[int, RuleResult] = {}
-        self._used: dict[str, tuple[RuleResult, ...]] = {}
+        self._loaded: dict[str, dict[str, tuple[RuleResult, ...]]] = {}
+        self._used: dict[str, dict[str, tuple[RuleResult, ...]]] = {}
         # id(document) -> (document, digest): documents are hashed once per run; the
         # document is kept so that its id is not reused.
         self._digests: dict[int, tuple[Any, str]] = {}
         if folder is not None:
-            self._stored, self._table = _load(folder / FILE_NAME)
+            self._stored, self._table, self._requests = _load(folder / FILE_NAME)
 
     def document_digest(self, doc: Any) -> str:
         """The digest of a document (policy, template, constraint), computed once per run."""
@@ -87,30 +102,50 @@ class ResultCache:
             self._digests[id(doc)] = found
         return found[1]
 
-    def results(self, key: str, compute: Callable[[], list[RuleResult]]) -> list[RuleResult]:
-        """The cached results for ``key``, else ``compute()`` (then cached)."""
-        if key in self._used:
-            self.hits += 1
-            return list(self._used[key])
-        stored = self._stored.get(key)
-        if stored is not None:
-            try:
-                decoded = tuple(self._result(index) for index in stored)
-            except (TypeError, ValueError, IndexError):
-                decoded = None
-            if decoded is not None:
+    def results(
+        self, policy: str, request: str, compute: Callable[[], list[RuleResult]]
+    ) -> tuple[RuleResult, ...]:
+        """The cached results of ``policy`` (a :func:`policy_key`) for ``request`` (a
+        digest), else ``compute()`` (then cached)."""
+        used = self._used.get(policy)
+        if used is None:
+            used = self._used[policy] = {}
+        found = used.get(request)
+        if found is None:
+            found = self._stored_results(policy).get(request)
+            if found is None:
+                self.misses += 1
+                found = tuple(compute())
+            else:
                 self.hits += 1
-                self._used[key] = decoded
-                return list(decoded)
-        self.misses += 1
-        computed = compute()
-        self._used[key] = tuple(computed)
-        return computed
+            used[request] = found
+        else:
+            self.hits += 1
+        return found
+
+    def _stored_results(self, policy: str) -> dict[str, tuple[RuleResult, ...]]:
+        """The loaded results of ``policy`` by request (empty when absent or damaged)."""
+        found = self._loaded.get(policy)
+        if found is None:
+            found = self._loaded[policy] = {}
+            try:
+                flat = self._stored.get(policy) or []
+                at = 0
+                while at < len(flat):
+                    request = self._requests[_index(flat[at], len(self._requests))]
+                    count = _index(flat[at + 1], len(flat) + 1)
+                    indexes = flat[at + 2 : at + 2 + count]
+                    if len(indexes) != count or not isinstance(request, str):
+                        raise ValueError("bad entry")
+                    found[request] = tuple(self._result(index) for index in indexes)
+                    at += 2 + count
+            except (TypeError, ValueError, IndexError, KeyError):
+                found.clear()  # a damaged entry is computed again
+        return found
 
     def _result(self, index: Any) -> RuleResult:
         """Entry ``index`` of the loaded result table, decoded once."""
-        if not isinstance(index, int) or isinstance(index, bool) or index < 0:
-            raise ValueError("bad index")
+        index = _index(index, len(self._table))
         found = self._decoded.get(index)
         if found is None:
             found = self._decoded[index] = _decode(self._table[index])
@@ -122,11 +157,20 @@ class ResultCache:
         if self.folder is None or not self.misses:
             return
         table: dict[RuleResult, int] = {}
-        entries = {
-            key: [table.setdefault(r, len(table)) for r in results]
-            for key, results in self._used.items()
+        requests: dict[str, int] = {}
+        entries: dict[str, list[int]] = {}
+        for policy, answers in self._used.items():
+            flat = entries[policy] = []
+            for request, results in answers.items():
+                flat.append(requests.setdefault(request, len(requests)))
+                flat.append(len(results))
+                flat.extend(table.setdefault(r, len(table)) for r in results)
+        payload = {
+            "version": _VERSION,
+            "results": [_encode(r) for r in table],
+            "requests": list(requests),
+            "entries": entries,
         }
-        payload = {"version": _VERSION, "results": [_encode(r) for r in table], "entries": entries}
         with contextlib.suppress(OSError):  # a cache that cannot be written is no error
             self.folder.mkdir(parents=True, exist_ok=True)
             tmp = self.folder / f".{FILE_NAME}.{os.getpid()}"
@@ -134,18 +178,20 @@ class ResultCache:
             tmp.replace(self.folder / FILE_NAME)
 
 
-def _load(path: Path) -> tuple[dict[str, Any], list[Any]]:
-    """The entries and the result table of a cache file (empty when damaged)."""
+def _load(path: Path) -> tuple[dict[str, Any], list[Any], list[Any]]:
+    """The entries, result table and request table of a cache file (empty when damaged)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}, []
+        return {}, [], []
     if not isinstance(data, dict) or data.get("version") != _VERSION:
-        return {}, []
-    entries, table = data.get("entries"), data.get("results")
+        return {}, [], []
+    entries, table, requests = data.get("entries"), data.get("results"), data.get("requests")
     if not isinstance(entries, dict) or not isinstance(table, list):
-        return {}, []
-    return {k: v for k, v in entries.items() if isinstance(v, list)}, table
+        return {}, [], []
+    if not isinstance(requests, list):
+        return {}, [], []
+    return {k: v for k, v in entries.items() if isinstance(v, list)}, table, requests
 
 
 @contextlib.contextmanager
@@ -160,21 +206,9 @@ def result_cache(folder: str | Path | None = None) -> Iterator[ResultCache]:
     cache.save()
 
 
-def cached_results(
-    parts: tuple[str, ...], compute: Callable[[], list[RuleResult]]
-) -> list[RuleResult]:
-    """``compute()`` through the active cache, keyed by ``parts`` (names and digests of every
-    input); just ``compute()`` when no cache is active."""
-    cache = _ACTIVE.get()
-    if cache is None:
-        return compute()
-    key = hashlib.blake2b("\0".join(map(str, parts)).encode("utf-8"), digest_size=16)
-    return cache.results(key.hexdigest(), compute)
-
-
-def caching() -> bool:
-    """Whether a :class:`ResultCache` is active."""
-    return _ACTIVE.get() is not None
+def active_cache() -> ResultCache | None:
+    """The active :class:`ResultCache`, if any."""
+    return _ACTIVE.get()
 
 
 def document_digest(doc: Any) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -377,22 +377,39 @@ def _exception_applies(
     return named and block_matches(spec.get("match"), MatchInput(request, labels))
 
 
+def _policy_keys(
+    tier: PreparedTier, engine: str, parts: Callable[[], list[list[str]]]
+) -> list[str]:
+    """The result-cache keys of an engine's policies in ``tier`` (computed once per tier)."""
+    from gitopspol.behaviour.cache import policy_key
+
+    keys: list[str] | None = tier.memo.get(f"keys:{engine}")
+    if keys is None:
+        keys = tier.memo[f"keys:{engine}"] = [policy_key(engine, *p) for p in parts()]
+    return keys
+
+
 def _kyverno(
     tier: PreparedTier, request: AdmissionRequest, labels: Mapping[str, str]
 ) -> list[RuleResult]:
-    from gitopspol.behaviour.cache import cached_results, caching, document_digest
+    from gitopspol.behaviour.cache import active_cache
     from gitopspol.engines import kyverno
 
     policies = tier.kyverno_set or kyverno.prepare(tier.kyverno)
     shared = kyverno.request_input(request, namespace_labels=labels)
-    if caching():  # one cached answer per policy (see gitopspol.behaviour.cache)
-        key = document_digest(request)
+    cache = active_cache()
+    if cache is not None:  # one cached answer per policy (see gitopspol.behaviour.cache)
+        # The labels come from the request's namespace object: in its digest.
+        key = cache.document_digest(request)
+        keys = _policy_keys(
+            tier, "kyverno", lambda: [[cache.document_digest(p)] for p in tier.kyverno]
+        )
         results = [
             result
-            for index, policy in enumerate(tier.kyverno)
-            for result in cached_results(
-                # The labels come from the request's namespace object: in its digest.
-                ("kyverno", document_digest(policy), key),
+            for index, policy in enumerate(keys)
+            for result in cache.results(
+                policy,
+                key,
                 functools.partial(kyverno.evaluate_prepared, policies, shared, only=(index,)),
             )
         ]
@@ -421,7 +438,7 @@ def _kyverno(
 def _gatekeeper(
     tier: PreparedTier, review: Mapping[str, Any], namespace: dict[str, Any] | None
 ) -> list[RuleResult]:
-    from gitopspol.behaviour.cache import cached_results, caching, document_digest
+    from gitopspol.behaviour.cache import active_cache
     from gitopspol.engines.gatekeeper import prepare_constraints, review_prepared
     from gitopspol.engines.gatekeeper.review import ReviewInput
 
@@ -429,20 +446,23 @@ def _gatekeeper(
     if prepared is None:  # raises for an invalid constraint, on every request
         prepared = tier.memo["gatekeeper"] = prepare_constraints(tier.templates, tier.constraints)
     shared = ReviewInput(review, namespace)  # one input document for every constraint
-    if not caching():
+    cache = active_cache()
+    if cache is None:
         return review_prepared(prepared, shared)
-    key = document_digest([review, namespace])
+    key = cache.document_digest([review, namespace])
+    keys = _policy_keys(
+        tier,
+        "gatekeeper",
+        lambda: [
+            [cache.document_digest(item.compiled.template), cache.document_digest(item.constraint)]
+            for item in prepared
+        ],
+    )
     return [
         result
-        for item in prepared
-        for result in cached_results(
-            (
-                "gatekeeper",
-                document_digest(item.compiled.template),
-                document_digest(item.constraint),
-                key,
-            ),
-            functools.partial(review_prepared, (item,), shared),
+        for item, policy in zip(prepared, keys, strict=True)
+        for result in cache.results(
+            policy, key, functools.partial(review_prepared, (item,), shared)
         )
     ]
 

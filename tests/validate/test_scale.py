@@ -78,28 +78,48 @@ def test_damaged_cache_is_ignored(repo: Path, tmp_path: Path) -> None:
     plain = validate_repository(repo).findings
     cache = tmp_path / "cache"
     cache.mkdir()
-    for text in ("{not json", '{"version": 3, "results": 1, "entries": {}}', "[]"):
+    for text in (
+        "{not json",
+        '{"version": 4, "results": 1, "requests": [], "entries": {}}',
+        '{"version": 4, "results": [], "requests": 2, "entries": {}}',
+        "[]",
+    ):
         (cache / FILE_NAME).write_text(text, encoding="utf-8")
         assert validate_repository(repo, cache_dir=cache).findings == plain
 
 
 def test_bad_entry_is_computed_again(tmp_path: Path) -> None:
     good = RuleResult("kyverno", "p", "r", Status.FAIL, "m", (Action.DENY,))
-    bad = {"k": [0], "l": [1], "m": [-1], "n": ["0"]}
+    # Per policy: request index, result count, result indexes.
+    bad = {"k": [0, 1, 0], "l": [0, 1, 1], "m": [0, 1, -1], "n": [0, 1, "0"], "o": [5, 1, 0]}
+    bad |= {"p": [0, 2, 0], "q": ["r0", 1, 0], "s": [1, 1, 0]}
     (tmp_path / FILE_NAME).write_text(
         json.dumps(
-            {"version": 3, "results": [["kyverno", "p", "r", "nope", "m", []]], "entries": bad}
+            {
+                "version": 4,
+                "results": [["kyverno", "p", "r", "nope", "m", []]],
+                "requests": ["r0", 7],
+                "entries": bad,
+            }
         ),
         encoding="utf-8",
     )
     cache = ResultCache(tmp_path)
     for key in bad:
-        assert cache.results(key, lambda: [good]) == [good]
-    assert (cache.hits, cache.misses) == (0, 4)
+        assert cache.results(key, "r0", lambda: [good]) == (good,)
+    assert (cache.hits, cache.misses) == (0, len(bad))
     cache.save()
     warm = ResultCache(tmp_path)
-    assert warm.results("k", list) == [good]
-    assert (warm.hits, warm.misses) == (1, 0)
+    assert warm.results("k", "r0", list) == (good,)
+    assert warm.results("k", "other", lambda: [good, good]) == (good, good)
+    assert (warm.hits, warm.misses) == (1, 1)
+    warm.save()
+    again = ResultCache(tmp_path)
+    assert again.results("k", "other", list) == (good, good)
+    assert again.results("k", "r0", list) == (good,)
+    # Entries the last run did not use are not kept.
+    assert again.results("l", "r0", list) == ()
+    assert (again.hits, again.misses) == (2, 1)
 
 
 def test_changed_since_keeps_the_touched_policys_findings(repo: Path, tmp_path: Path) -> None:
