@@ -161,7 +161,9 @@ def validate_constraint_parameters(template: Any, constraint: Any) -> list[Schem
     return sorted(set(found), key=_sort_key)
 
 
-@functools.lru_cache(maxsize=256)
+# One entry per distinct parameter schema: a 2,000-template repository must not thrash it
+# (a miss costs about 1 ms, mostly jsonschema's check_schema).
+@functools.lru_cache(maxsize=4096)
 def _parameter_validator(schema_json: str, legacy: bool) -> CompiledSchema:
     schema = openapi_to_jsonschema(json.loads(schema_json), preserve_all=legacy)
     Draft202012Validator.check_schema(schema)
