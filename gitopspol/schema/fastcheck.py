@@ -33,6 +33,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+# jsonschema's own equality (True is not 1) and uniqueness, so enum, const and uniqueItems
+# answer as its validators do.
 from jsonschema._utils import equal, uniq
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
