@@ -104,7 +104,9 @@ class RegoProgram:
         self._rule = rule
         self._serial = next(_SERIALS)
         self._paths = tuple(input_paths)
-        self._review_paths = tuple(p[1:] for p in self._paths if p[:1] == ("review",))
+        review_paths = tuple(p[1:] for p in self._paths if p[:1] == ("review",))
+        # One object per distinct set, so that the last review's part is found by identity.
+        self._review_paths = _PATH_SETS.setdefault(review_paths, review_paths)
         self._reads_parameters = any(p[:1] == ("parameters",) for p in self._paths)
         self._memo: dict[str, list[Any]] = {}
         _PROGRAMS[self._serial] = self
@@ -440,16 +442,19 @@ def input_paths(modules: Sequence[Mapping[str, Any]]) -> tuple[tuple[str, ...], 
     return tuple(kept)
 
 
-#: The key part of the last review seen per set of review paths: paths -> (review, part).
-_LAST_PART: dict[tuple[tuple[str, ...], ...], tuple[Any, str]] = {}
+#: Each distinct set of review paths, once (see RegoProgram).
+_PATH_SETS: dict[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]] = {}
+#: The key part of the last review seen per set of review paths:
+#: id(paths) -> (paths, review, part).
+_LAST_PART: dict[int, tuple[Any, Any, str]] = {}
 
 
 def _review_part(review: Mapping[str, Any], paths: tuple[tuple[str, ...], ...]) -> str | None:
     """JSON of what ``paths`` reach in ``review`` (each value, or the depth where it is
     absent); None when the review is not plain JSON. The last review's is remembered."""
-    last = _LAST_PART.get(paths)
-    if last is not None and last[0] is review:
-        return last[1]
+    last = _LAST_PART.get(id(paths))
+    if last is not None and last[0] is paths and last[1] is review:
+        return last[2]
     values: list[Any] = []
     for path in paths:
         value: Any = review
@@ -467,7 +472,7 @@ def _review_part(review: Mapping[str, Any], paths: tuple[tuple[str, ...], ...]) 
         return None
     if len(_LAST_PART) >= 64:
         _LAST_PART.clear()
-    _LAST_PART[paths] = (review, part)
+    _LAST_PART[id(paths)] = (paths, review, part)
     return part
 
 

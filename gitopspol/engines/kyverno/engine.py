@@ -685,6 +685,11 @@ class _PreparedRule:
     match_key: str
     exclude_key: str
     outcome_key: str
+    #: ``match_key`` and ``exclude_key`` together.
+    applies_key: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "applies_key", f"{self.match_key}\0{self.exclude_key}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -782,10 +787,14 @@ class RequestInput:
         self._key: str | None = None
 
     def applies(self, item: _PreparedRule) -> bool:
-        """``rule_applies``, each distinct block checked once."""
-        if not self._block(item.match_key, item.rule.get("match")):
-            return False
-        return not self._block(item.exclude_key, item.rule.get("exclude"))
+        """``rule_applies``, each distinct block (and pair of blocks) checked once."""
+        found = self.blocks.get(item.applies_key)
+        if found is None:
+            found = self._block(item.match_key, item.rule.get("match")) and not self._block(
+                item.exclude_key, item.rule.get("exclude")
+            )
+            self.blocks[item.applies_key] = found
+        return found
 
     def _block(self, key: str, block: Any) -> bool:
         found = self.blocks.get(key)
