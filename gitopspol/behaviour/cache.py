@@ -23,7 +23,7 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -107,6 +107,11 @@ class ResultCache:
     ) -> tuple[RuleResult, ...]:
         """The cached results of ``policy`` (a :func:`policy_key`) for ``request`` (a
         digest), else ``compute()`` (then cached)."""
+        found = self.lookup(policy, request)
+        return found if found is not None else self.store(policy, request, compute())
+
+    def lookup(self, policy: str, request: str) -> tuple[RuleResult, ...] | None:
+        """The cached results of ``policy`` for ``request`` (None: not cached, a miss)."""
         used = self._used.get(policy)
         if used is None:
             used = self._used[policy] = {}
@@ -115,13 +120,17 @@ class ResultCache:
             found = self._stored_results(policy).get(request)
             if found is None:
                 self.misses += 1
-                found = tuple(compute())
-            else:
-                self.hits += 1
+                return None
             used[request] = found
-        else:
-            self.hits += 1
+        self.hits += 1
         return found
+
+    def store(
+        self, policy: str, request: str, results: Sequence[RuleResult]
+    ) -> tuple[RuleResult, ...]:
+        """Cache ``results`` of ``policy`` for ``request``; returns them."""
+        kept = self._used.setdefault(policy, {})[request] = tuple(results)
+        return kept
 
     def _stored_results(self, policy: str) -> dict[str, tuple[RuleResult, ...]]:
         """The loaded results of ``policy`` by request (empty when absent or damaged)."""

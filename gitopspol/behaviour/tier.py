@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
-import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from gitopspol.engines.admission import AdmissionRequest, RuleResult, Status
 from gitopspol.errors import PolicyError
 
 if TYPE_CHECKING:
+    from gitopspol.behaviour.cache import ResultCache
     from gitopspol.engines.gatekeeper.template import CompiledTemplate
     from gitopspol.engines.kyverno.engine import PolicySet
 
@@ -400,19 +400,15 @@ def _kyverno(
     cache = active_cache()
     if cache is not None:  # one cached answer per policy (see gitopspol.behaviour.cache)
         # The labels come from the request's namespace object: in its digest.
-        key = cache.document_digest(request)
         keys = _policy_keys(
             tier, "kyverno", lambda: [[cache.document_digest(p)] for p in tier.kyverno]
         )
-        results = [
-            result
-            for index, policy in enumerate(keys)
-            for result in cache.results(
-                policy,
-                key,
-                functools.partial(kyverno.evaluate_prepared, policies, shared, only=(index,)),
-            )
-        ]
+        results = _through_cache(
+            cache,
+            keys,
+            cache.document_digest(request),
+            lambda only: kyverno.evaluate_each(policies, shared, only=only),
+        )
     else:
         results = kyverno.evaluate_prepared(policies, shared)
     if not tier.exceptions:
@@ -439,7 +435,7 @@ def _gatekeeper(
     tier: PreparedTier, review: Mapping[str, Any], namespace: dict[str, Any] | None
 ) -> list[RuleResult]:
     from gitopspol.behaviour.cache import active_cache
-    from gitopspol.engines.gatekeeper import prepare_constraints, review_prepared
+    from gitopspol.engines.gatekeeper import prepare_constraints, review_each, review_prepared
     from gitopspol.engines.gatekeeper.review import ReviewInput
 
     prepared = tier.memo.get("gatekeeper")
@@ -449,7 +445,6 @@ def _gatekeeper(
     cache = active_cache()
     if cache is None:
         return review_prepared(prepared, shared)
-    key = cache.document_digest([review, namespace])
     keys = _policy_keys(
         tier,
         "gatekeeper",
@@ -458,13 +453,28 @@ def _gatekeeper(
             for item in prepared
         ],
     )
-    return [
-        result
-        for item, policy in zip(prepared, keys, strict=True)
-        for result in cache.results(
-            policy, key, functools.partial(review_prepared, (item,), shared)
-        )
-    ]
+    return _through_cache(
+        cache,
+        keys,
+        cache.document_digest([review, namespace]),
+        lambda only: review_each([prepared[i] for i in only], shared),
+    )
+
+
+def _through_cache(
+    cache: ResultCache,
+    keys: Sequence[str],
+    request: str,
+    compute: Callable[[list[int]], list[list[RuleResult]]],
+) -> list[RuleResult]:
+    """The results of every policy (``keys``, in order) for ``request``: from the cache, and
+    ``compute(indexes)`` (one list per policy) for those it does not hold, in one call."""
+    answers = [cache.lookup(key, request) for key in keys]
+    missing = [i for i, answer in enumerate(answers) if answer is None]
+    if missing:
+        for index, results in zip(missing, compute(missing), strict=True):
+            answers[index] = cache.store(keys[index], request, results)
+    return [result for answer in answers if answer for result in answer]
 
 
 def evaluate_tier(

@@ -36,6 +36,7 @@ __all__ = [
     "evaluate",
     "prepare_constraints",
     "review_constraints",
+    "review_each",
     "review_prepared",
 ]
 
@@ -180,43 +181,47 @@ def review_prepared(
 ) -> list[RuleResult]:
     """:func:`review_constraints` on constraints prepared once; ``review`` may be a
     :class:`ReviewInput` shared by several calls (its ``namespace`` is then ignored)."""
+    each = review_each(prepared, review, namespace=namespace, data=data)
+    return [r for results in each for r in results]
+
+
+def review_each(
+    prepared: Sequence[PreparedConstraint],
+    review: Mapping[str, Any] | ReviewInput,
+    *,
+    namespace: Mapping[str, Any] | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> list[list[RuleResult]]:
+    """:func:`review_prepared`, one list of results per constraint (in order)."""
     if not isinstance(review, ReviewInput):
         review = ReviewInput(review, namespace)
-    results: list[RuleResult] = []
-    for item in prepared:
-        policy, rule, actions = item.policy, item.compiled.template.name, item.actions
-        if not actions:
-            results.append(
-                RuleResult(ENGINE, policy, rule, Status.SKIP, f"not enforced at {item.point}")
-            )
-            continue
-        try:
-            selected = review.matched.get(item.match_key)
-            if selected is None:
-                selected = matches(item.match, review.obj, review.namespace)
-                review.matched[item.match_key] = selected
-            if not selected:
-                results.append(RuleResult(ENGINE, policy, rule, Status.SKIP, "", actions))
-                continue
-            violations = item.compiled.backend.violations(
-                review, item.constraint, data or {}, item.parameters_json
-            )
-        except MatchError as exc:
-            results.append(
-                RuleResult(
-                    ENGINE, policy, rule, Status.ERROR, f"autoreject: {exc.message}", actions
-                )
-            )
-            continue
-        except PolicyError as exc:
-            results.append(RuleResult(ENGINE, policy, rule, Status.ERROR, exc.located(), actions))
-            continue
-        if not violations:
-            results.append(RuleResult(ENGINE, policy, rule, Status.PASS, "", actions))
-        results.extend(
-            RuleResult(ENGINE, policy, rule, Status.FAIL, v.msg, actions) for v in violations
+    return [_review_one(item, review, data or {}) for item in prepared]
+
+
+def _review_one(
+    item: PreparedConstraint, review: ReviewInput, data: Mapping[str, Any]
+) -> list[RuleResult]:
+    policy, rule, actions = item.policy, item.compiled.template.name, item.actions
+    if not actions:
+        return [RuleResult(ENGINE, policy, rule, Status.SKIP, f"not enforced at {item.point}")]
+    try:
+        selected = review.matched.get(item.match_key)
+        if selected is None:
+            selected = matches(item.match, review.obj, review.namespace)
+            review.matched[item.match_key] = selected
+        if not selected:
+            return [RuleResult(ENGINE, policy, rule, Status.SKIP, "", actions)]
+        violations = item.compiled.backend.violations(
+            review, item.constraint, data, item.parameters_json
         )
-    return results
+    except MatchError as exc:
+        message = f"autoreject: {exc.message}"
+        return [RuleResult(ENGINE, policy, rule, Status.ERROR, message, actions)]
+    except PolicyError as exc:
+        return [RuleResult(ENGINE, policy, rule, Status.ERROR, exc.located(), actions)]
+    if not violations:
+        return [RuleResult(ENGINE, policy, rule, Status.PASS, "", actions)]
+    return [RuleResult(ENGINE, policy, rule, Status.FAIL, v.msg, actions) for v in violations]
 
 
 def compile_templates(

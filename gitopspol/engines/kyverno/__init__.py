@@ -6,6 +6,7 @@ Public API::
     prepare(policies) -> PolicySet
     request_input(request, *, namespace_labels=None) -> RequestInput
     evaluate_prepared(policy_set, request_or_input, *, namespace_labels=None, only=None)
+    evaluate_each(...)  # the same, one list of results per policy
 
 ``gitopspol.engines.kyverno.suite.run_suite(path)`` runs a Kyverno CLI ``kyverno-test.yaml``.
 """
@@ -20,7 +21,7 @@ from gitopspol.engines.admission import AdmissionRequest, RuleResult
 if TYPE_CHECKING:
     from gitopspol.engines.kyverno.engine import Inputs, PolicySet, RequestInput
 
-__all__ = ["evaluate", "evaluate_prepared", "prepare", "request_input"]
+__all__ = ["evaluate", "evaluate_each", "evaluate_prepared", "prepare", "request_input"]
 
 
 def evaluate(
@@ -63,9 +64,24 @@ def evaluate_prepared(
     """:func:`evaluate` on prepared policies (all, or those at indexes ``only``): the same
     results, with the work shared between requests and sets (see ``PolicySet``).
     ``request`` may be a :func:`request_input` shared by several calls."""
+    return [
+        r
+        for each in evaluate_each(policies, request, namespace_labels=namespace_labels, only=only)
+        for r in each
+    ]
+
+
+def evaluate_each(
+    policies: PolicySet,
+    request: AdmissionRequest | RequestInput,
+    *,
+    namespace_labels: Mapping[str, str] | None = None,
+    only: Sequence[int] | None = None,
+) -> list[list[RuleResult]]:
+    """:func:`evaluate_prepared`, one list of results per policy (in order)."""
     if not isinstance(request, AdmissionRequest):
-        return policies.evaluate(request, only=only)
-    return policies.evaluate(request, _inputs(request, None, namespace_labels, ()), only)
+        return policies.evaluate_each(request, only=only)
+    return policies.evaluate_each(request, _inputs(request, None, namespace_labels, ()), only)
 
 
 def request_input(

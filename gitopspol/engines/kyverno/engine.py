@@ -749,11 +749,22 @@ class PolicySet:
     ) -> list[RuleResult]:
         """The results of every policy (or of the policies at indexes ``only``) for a request
         with ``inputs``, or for a :class:`RequestInput` shared by several calls."""
+        return [r for each in self.evaluate_each(request, inputs, only) for r in each]
+
+    def evaluate_each(
+        self,
+        request: AdmissionRequest | RequestInput,
+        inputs: Inputs | None = None,
+        only: Sequence[int] | None = None,
+    ) -> list[list[RuleResult]]:
+        """:meth:`evaluate`, one list of results per policy (in order)."""
         if not isinstance(request, RequestInput):
             request = RequestInput(request, inputs or Inputs())
-        results: list[RuleResult] = []
+        out: list[list[RuleResult]] = []
         chosen = self.policies if only is None else [self.policies[i] for i in only]
         for prepared in chosen:
+            results: list[RuleResult] = []
+            out.append(results)
             policy = prepared.policy
             if _other_namespace(policy, request.request):
                 continue
@@ -770,7 +781,7 @@ class PolicySet:
                     result = request.outcome(policy, item)
                     if result is not None:
                         results.append(result)
-        return results
+        return out
 
 
 class RequestInput:
