@@ -129,7 +129,11 @@ class ResultCache:
         self, policy: str, request: str, results: Sequence[RuleResult]
     ) -> tuple[RuleResult, ...]:
         """Cache ``results`` of ``policy`` for ``request``; returns them."""
-        kept = self._used.setdefault(policy, {})[request] = tuple(results)
+        kept = tuple(results)
+        used = self._used.get(policy)
+        if used is None:
+            used = self._used[policy] = {}
+        used[request] = kept
         return kept
 
     def _stored_results(self, policy: str) -> dict[str, tuple[RuleResult, ...]]:
