@@ -17,14 +17,20 @@ strings as Go's ``time.Time`` marshals them to JSON. Loaded data is therefore JS
 Loads use PyYAML's C parser; source positions are not kept on the data. :func:`locate` finds
 the line of a value lazily, only for the findings that are reported. Round-trip editing
 (promote) uses ruamel.yaml through :func:`rt_load` / :func:`rt_dump`.
+
+A text loaded again (the renderer and the rules read each tier's kustomization; twenty tiers
+hold the same patch file) is not parsed again: :func:`load_all` keeps the documents of
+recent texts as marshal blobs and hands out a fresh copy, which costs a twentieth of a parse.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import io
+import marshal
 import math
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -140,8 +146,15 @@ class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoa
             return "tag:yaml.org,2002:seq"
         return "tag:yaml.org,2002:map"
 
+    #: The text has no anchor, hence no alias (set by :func:`load_all`): documents are trees
+    #: no larger than their text, and only their depth needs checking.
+    tree = False
+
     def construct_document(self, node: Node) -> Any:
-        _check_limits(node)
+        if self.tree:
+            _check_depth(node)
+        else:
+            _check_limits(node)
         return super().construct_document(node)
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -274,6 +287,66 @@ def _check_limits(root: Node) -> None:
         stack.extend((child, depth + 1, False) for child in children if id(child) not in sizes)
 
 
+def _check_depth(root: Node) -> None:
+    """:func:`_check_limits` for a document without aliases, level by level.
+
+    The error names the node :func:`_check_limits` names: the last one, in document order,
+    at the first level too deep.
+    """
+    level = [root]
+    for _ in range(MAX_DEPTH):
+        deeper: list[Node] = []
+        for node in level:
+            if isinstance(node, MappingNode):
+                for pair in node.value:
+                    deeper.extend(pair)
+            elif isinstance(node, SequenceNode):
+                deeper.extend(node.value)
+        if not deeper:
+            return
+        level = deeper
+    raise yaml.constructor.ConstructorError(
+        None, None, f"nesting deeper than {MAX_DEPTH} levels", level[-1].start_mark
+    )
+
+
+class _ParsedTexts:
+    """The documents of recently loaded texts, as marshal blobs (bytes give the garbage
+    collector nothing to scan); at most ``limit`` characters and bytes, oldest out first."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self.blobs: dict[str, bytes] = {}
+        self.lock = threading.Lock()
+
+    def get(self, text: str) -> list[Any] | None:
+        """A fresh copy of the documents of ``text``, or None."""
+        blob = self.blobs.get(text)
+        if blob is None:
+            return None
+        documents: list[Any] = marshal.loads(blob)
+        return documents
+
+    def put(self, text: str, documents: list[Any]) -> None:
+        """Keep the documents of ``text`` (not when it is large: one would fill the cache)."""
+        if len(text) > self.limit // 8:
+            return
+        blob = marshal.dumps(documents)
+        cost = len(text) + len(blob)
+        with self.lock:
+            if text in self.blobs:
+                return
+            self.blobs[text] = blob
+            self.size += cost
+            while self.size > self.limit:
+                oldest = next(iter(self.blobs))
+                self.size -= len(oldest) + len(self.blobs.pop(oldest))
+
+
+_PARSED = _ParsedTexts(64 * 1024 * 1024)
+
+
 def read_text(path: str | Path) -> str:
     """Read a text file as UTF-8, bounded in size; errors name the file and line."""
     p = Path(path)
@@ -357,8 +430,14 @@ def load_all(text: str, source: str | Path = "<string>") -> list[Any]:
         raise InputError(
             f"document is larger than the {MAX_FILE_BYTES} bytes gitopspol reads", source, 1
         )
+    cached = _PARSED.get(text)
+    if cached is not None:
+        return cached
+    # Without "&" there is no anchor, so no alias: a document has at most about two nodes
+    # per character of text, far below MAX_EXPANDED_NODES for texts this short.
+    tree = "&" not in text and len(text) <= MAX_EXPANDED_NODES // 4
     try:
-        return list(yaml.load_all(text, Loader=_Loader))
+        documents = _construct_all(text, tree)
     except yaml.YAMLError as exc:
         raise _input_error(exc, source, text) from None
     except UnicodeEncodeError as exc:
@@ -368,6 +447,22 @@ def load_all(text: str, source: str | Path = "<string>") -> list[Any]:
         raise InputError("not valid UTF-8 (a lone surrogate)", source, line) from None
     except RecursionError:
         raise InputError(f"invalid YAML: nesting deeper than {MAX_DEPTH} levels", source) from None
+    if tree:  # documents with aliases may share or contain themselves: not kept
+        _PARSED.put(text, documents)
+    return documents
+
+
+def _construct_all(text: str, tree: bool) -> list[Any]:
+    """Every document of ``text`` (``yaml.load_all`` with the tree flag set)."""
+    loader = _Loader(text)
+    loader.tree = tree
+    try:
+        documents = []
+        while loader.check_data():
+            documents.append(loader.get_data())
+        return documents
+    finally:
+        loader.dispose()
 
 
 def load(text: str, source: str | Path = "<string>") -> Any:
