@@ -158,7 +158,6 @@ class Renderer:
 
     def __init__(self) -> None:
         self._docs: dict[Path, list[tuple[int, Any]]] = {}
-        self._parsed: dict[str, list[Any]] = {}
         self._kusts: dict[Path, _Kustomization] = {}
         self._texts: dict[Path, str] = {}
         self._built: dict[tuple[Path, bool], Acc] = {}
@@ -217,24 +216,13 @@ class Renderer:
     def _documents(self, path: Path) -> list[tuple[int, Any]]:
         docs = self._docs.get(path)
         if docs is None:
-            loaded = self._parse(self._text(path), path)
+            text = self._text(path)
+            loaded = _load_all(text, path)
+            if not self._nonfinite and _NONFINITE_RE.search(text):
+                self._nonfinite = True
             docs = [(i, d) for i, d in enumerate(loaded) if d is not None]
             self._docs[path] = docs
         return docs
-
-    def _parse(self, text: str, source: Path) -> list[Any]:
-        """The documents of a YAML text, parsed once per distinct text.
-
-        Tiers often hold identical files (the same patch in every tier), and nothing in the
-        build mutates parsed documents (resources and patch values are copied before use).
-        """
-        loaded = self._parsed.get(text)
-        if loaded is None:
-            loaded = _load_all(text, source)
-            self._parsed[text] = loaded
-            if not self._nonfinite and _NONFINITE_RE.search(text):
-                self._nonfinite = True
-        return loaded
 
     def _kustomization(self, directory: Path) -> _Kustomization:
         found = [directory / n for n in KUSTOMIZATION_FILES if (directory / n).is_file()]
@@ -753,7 +741,7 @@ class Renderer:
         file, line = kust.where(*where, "patch")
         try:
             # kustomize trims the inline patch text (strings.TrimSpace).
-            loaded = [d for d in self._parse(inline.strip(), kust.path) if d is not None]
+            loaded = [d for d in _load_all(inline.strip(), kust.path) if d is not None]
             self._nonfinite = self._nonfinite or bool(_NONFINITE_RE.search(inline))
         except GitopspolError as exc:
             raise RenderError(f"invalid inline patch: {exc.message}", file, line) from None
