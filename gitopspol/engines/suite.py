@@ -137,16 +137,16 @@ def _named_files(engine: str, docs: list[Any]) -> Iterator[tuple[Any, int, tuple
             continue
         if doc.get("kind") != "Suite":
             continue
-        for t, test in enumerate(doc.get("tests") or []):
+        for t, test in enumerate(_list(doc.get("tests"))):
             if not isinstance(test, dict):
                 continue
             for key in ("template", "constraint"):
                 yield test.get(key), doc_index, ("tests", t, key)
-            for c, case in enumerate(test.get("cases") or []):
+            for c, case in enumerate(_list(test.get("cases"))):
                 if not isinstance(case, dict):
                     continue
                 yield case.get("object"), doc_index, ("tests", t, "cases", c, "object")
-                for i, item in enumerate(case.get("inventory") or []):
+                for i, item in enumerate(_list(case.get("inventory"))):
                     yield item, doc_index, ("tests", t, "cases", c, "inventory", i)
 
 
@@ -183,6 +183,10 @@ def confine(engine: str, suite: Path, root: Path) -> None:
                 suite,
                 where[0] if where else None,
             )
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _within(path: Path, top: Path) -> bool:
