@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gitopspol.checks.base import RuleContext
 from gitopspol.errors import GitopspolError
 from gitopspol.findings import Finding, Location, Severity
+
+if TYPE_CHECKING:
+    from gitopspol.background import Job
 
 EXAMPLE_FILE = "tests/example-case.yaml"
 
@@ -103,7 +106,31 @@ def _waived(ctx: RuleContext, finding: Finding) -> bool:
     return found is not None and waived(ctx, found.group(1), finding.tier or "")
 
 
+def start_in_background(ctx: RuleContext) -> Job[list[Finding]]:
+    """Start running the cases in a forked child (see :mod:`gitopspol.background`), while
+    the other rules run here; the GP4xx rules then take the child's findings. The active
+    result cache is saved by the child. ``cancel()`` the job when the rules do not run."""
+    from gitopspol.background import in_background
+    from gitopspol.behaviour.cache import active_cache
+
+    def compute() -> list[Finding]:
+        findings = _compute(ctx)
+        cache = active_cache()
+        if cache is not None:
+            cache.save()
+        return findings
+
+    job = in_background(compute)
+    ctx.cached("behaviour-job", lambda: job)
+    return job
+
+
 def behaviour_findings(ctx: RuleContext, rule_id: str) -> list[Finding]:
     """The behaviour findings of one GP4xx rule (cases run once per context)."""
-    findings: list[Finding] = ctx.cached("behaviour", lambda: _compute(ctx))
+
+    def compute() -> list[Finding]:
+        job: Job[list[Finding]] | None = ctx.cached("behaviour-job", lambda: None)
+        return job.result() if job is not None else _compute(ctx)
+
+    findings: list[Finding] = ctx.cached("behaviour", compute)
     return [f for f in findings if f.rule_id == rule_id and not _waived(ctx, f)]

@@ -152,3 +152,16 @@ def test_cli_cache_dir(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["validate", "-C", str(repo), "--cache-dir", str(cache)]) == 0
     assert (cache / FILE_NAME).is_file()
     assert capsys.readouterr().out.startswith("no problems found")
+
+
+def test_behaviour_on_the_second_core_gives_the_same_findings(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GP4xx run in a forked child while the other rules run: same findings, same order."""
+    import os
+
+    _allow_no_registry(repo)
+    forked = validate_repository(repo).findings
+    assert any(f.rule_id.startswith("GP4") for f in forked)
+    monkeypatch.delattr(os, "fork")  # no fork: everything runs in this process
+    assert validate_repository(repo).findings == forked

@@ -248,6 +248,16 @@ class _Worker:
             os.waitpid(self._pid, 0)
             self._pid = 0
 
+    def forget(self) -> None:
+        """In a forked copy of this process: drop the worker, which belongs to the parent
+        (close the inherited pipes; the next evaluation starts this copy's own worker)."""
+        if self._pid:
+            for fd in (self._to_child, self._from_child):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            self._pid = 0
+        self.lock = threading.Lock()
+
     def _restart(self) -> None:
         self.stop()
         request_read, request_write = os.pipe()
@@ -359,6 +369,8 @@ def _limit_memory() -> None:  # pragma: no cover - runs in the child
 
 _WORKER = _Worker()
 atexit.register(_WORKER.stop)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_WORKER.forget)
 
 
 def compile_modules(
