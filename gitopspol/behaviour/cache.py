@@ -170,6 +170,14 @@ class ResultCache:
         if self.folder is None or not self.misses:
             return
         table: dict[RuleResult, int] = {}
+        by_id: dict[int, int] = {}  # engines hand out the same objects for equal answers
+
+        def index(result: RuleResult) -> int:
+            found = by_id.get(id(result))
+            if found is None:
+                found = by_id[id(result)] = table.setdefault(result, len(table))
+            return found
+
         requests: dict[str, int] = {}
         entries: dict[str, list[int]] = {}
         for policy, answers in self._used.items():
@@ -177,7 +185,7 @@ class ResultCache:
             for request, results in answers.items():
                 flat.append(requests.setdefault(request, len(requests)))
                 flat.append(len(results))
-                flat.extend(table.setdefault(r, len(table)) for r in results)
+                flat.extend(map(index, results))
         payload = {
             "version": _VERSION,
             "results": [_encode(r) for r in table],

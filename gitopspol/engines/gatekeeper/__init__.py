@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gitopspol.engines.admission import Action, AdmissionRequest, RuleResult, Status
@@ -21,6 +21,7 @@ from gitopspol.engines.gatekeeper.review import ReviewInput, review_of_request
 from gitopspol.engines.gatekeeper.review import inventory as build_inventory
 from gitopspol.engines.gatekeeper.template import (
     CompiledTemplate,
+    Violation,
     compile_template,
     constraint_parameters_json,
 )
@@ -110,6 +111,25 @@ class PreparedConstraint:
     parameters_json: str
     #: Canonical JSON of ``match``: constraints with equal matches are matched once per review.
     match_key: str
+    #: The results made of the last violation sets (by identity: the Rego memo returns the
+    #: same set for inputs that agree), so that equal answers are the same objects.
+    made: dict[int, tuple[Any, list[RuleResult]]] = field(default_factory=dict)
+
+    def result(self, status: Status, message: str = "") -> RuleResult:
+        """A result of this constraint."""
+        return RuleResult(
+            ENGINE, self.policy, self.compiled.template.name, status, message, self.actions
+        )
+
+    def failures(self, violations: Sequence[Violation]) -> list[RuleResult]:
+        """One FAIL per violation (the same objects for the same violation set)."""
+        made = self.made.get(id(violations))
+        if made is None or made[0] is not violations:
+            if len(self.made) >= 64:
+                self.made.clear()
+            made = (violations, [self.result(Status.FAIL, v.msg) for v in violations])
+            self.made[id(violations)] = made
+        return list(made[1])
 
 
 def prepare_constraints(
@@ -201,27 +221,23 @@ def review_each(
 def _review_one(
     item: PreparedConstraint, review: ReviewInput, data: Mapping[str, Any]
 ) -> list[RuleResult]:
-    policy, rule, actions = item.policy, item.compiled.template.name, item.actions
-    if not actions:
-        return [RuleResult(ENGINE, policy, rule, Status.SKIP, f"not enforced at {item.point}")]
+    if not item.actions:
+        return [item.result(Status.SKIP, f"not enforced at {item.point}")]
     try:
         selected = review.matched.get(item.match_key)
         if selected is None:
             selected = matches(item.match, review.obj, review.namespace)
             review.matched[item.match_key] = selected
         if not selected:
-            return [RuleResult(ENGINE, policy, rule, Status.SKIP, "", actions)]
+            return [item.result(Status.SKIP)]
         violations = item.compiled.backend.violations(
             review, item.constraint, data, item.parameters_json
         )
     except MatchError as exc:
-        message = f"autoreject: {exc.message}"
-        return [RuleResult(ENGINE, policy, rule, Status.ERROR, message, actions)]
+        return [item.result(Status.ERROR, f"autoreject: {exc.message}")]
     except PolicyError as exc:
-        return [RuleResult(ENGINE, policy, rule, Status.ERROR, exc.located(), actions)]
-    if not violations:
-        return [RuleResult(ENGINE, policy, rule, Status.PASS, "", actions)]
-    return [RuleResult(ENGINE, policy, rule, Status.FAIL, v.msg, actions) for v in violations]
+        return [item.result(Status.ERROR, exc.located())]
+    return item.failures(violations) if violations else [item.result(Status.PASS)]
 
 
 def compile_templates(

@@ -26,7 +26,7 @@ import warnings
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from gitopspol.errors import PolicyError
 
@@ -108,7 +108,7 @@ class RegoProgram:
         # One object per distinct set, so that the last review's part is found by identity.
         self._review_paths = _PATH_SETS.setdefault(review_paths, review_paths)
         self._reads_parameters = any(p[:1] == ("parameters",) for p in self._paths)
-        self._memo: dict[str, list[Any]] = {}
+        self._memo: dict[str, Any] = {}
         _PROGRAMS[self._serial] = self
 
     @property
@@ -129,16 +129,16 @@ class RegoProgram:
             return None
         return part + "\0" + (parameters_json if self._reads_parameters else "")
 
-    def memo_violations(self, key: str | None, compute: Callable[[], list[Any]]) -> list[Any]:
+    def memo_violations(self, key: str | None, compute: Callable[[], _T]) -> _T:
         """``compute()`` remembered under ``key`` (see :meth:`input_key`); errors are not."""
         if key is None:
             return compute()
-        found = self._memo.get(key)
-        if found is None:
-            found = compute()
-            if len(self._memo) >= _MEMO_LIMIT:
-                self._memo.clear()
-            self._memo[key] = found
+        if key in self._memo:
+            return self._memo[key]  # type: ignore[no-any-return]
+        found = compute()
+        if len(self._memo) >= _MEMO_LIMIT:
+            self._memo.clear()
+        self._memo[key] = found
         return found
 
     @property
@@ -180,6 +180,7 @@ class RegoProgram:
 
 
 _SERIALS = itertools.count()
+_T = TypeVar("_T")
 #: Remembered results per program (cleared when full).
 _MEMO_LIMIT = 4096
 _PROGRAMS: weakref.WeakValueDictionary[int, RegoProgram] = weakref.WeakValueDictionary()

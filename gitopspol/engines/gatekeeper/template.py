@@ -44,7 +44,7 @@ class Backend(Protocol):
         constraint: Mapping[str, Any],
         data: Mapping[str, Any],
         parameters_json: str | None = None,
-    ) -> list[Violation]:
+    ) -> Sequence[Violation]:
         """Violations of ``constraint`` for one review (``parameters_json``: its
         :func:`parameters_json`, when already known)."""
         ...
@@ -160,26 +160,25 @@ class RegoBackend:
         constraint: Mapping[str, Any],
         data: Mapping[str, Any],
         parameters_json: str | None = None,
-    ) -> list[Violation]:
+    ) -> Sequence[Violation]:
         if parameters_json is None:
             parameters_json = constraint_parameters_json(constraint)
 
-        def evaluate() -> list[Any]:
+        def evaluate() -> tuple[Violation, ...]:
             doc = f'{{"review":{review.json},"parameters":{parameters_json}}}'
-            return self._program.violations(doc, data)
+            return tuple(_violation(item) for item in self._program.violations(doc, data))
 
-        # Inputs that agree on what the Rego reads give the same set (inventory: not kept).
+        # Inputs that agree on what the Rego reads give the same set (inventory: not kept);
+        # the same tuple object, so that callers may remember what they made of it.
         key = None if data else self._program.input_key(review.doc, parameters_json)
-        results = []
-        items = self._program.memo_violations(key, evaluate)
-        for item in items:
-            if not isinstance(item, Mapping) or "msg" not in item:
-                raise PolicyError(f"violation result {json.dumps(item)} has no msg")
-            msg = item["msg"]
-            results.append(
-                Violation(msg if isinstance(msg, str) else json.dumps(msg), item.get("details"))
-            )
-        return results
+        return self._program.memo_violations(key, evaluate)
+
+
+def _violation(item: Any) -> Violation:
+    if not isinstance(item, Mapping) or "msg" not in item:
+        raise PolicyError(f"violation result {json.dumps(item)} has no msg")
+    msg = item["msg"]
+    return Violation(msg if isinstance(msg, str) else json.dumps(msg), item.get("details"))
 
 
 @dataclass(frozen=True, slots=True)
