@@ -23,8 +23,10 @@ from gitopspol.schema.builtin import (
     builtin_ref,
     builtin_validator,
     compile_schema,
+    split,
 )
 from gitopspol.schema.crds import CONSTRAINTS_GROUP, CrdRegistry
+from gitopspol.schema.fastcheck import prune_nulls
 from gitopspol.schema.openapi import openapi_to_jsonschema
 
 Path = tuple[str | int, ...]
@@ -173,9 +175,36 @@ def _parameter_validator(schema_json: str, legacy: bool) -> CompiledSchema:
 def _problems(
     validator: CompiledSchema, instance: Any, prefix: Path, source: str
 ) -> Iterator[SchemaProblem]:
-    for error in validator.iter_errors(instance):
-        for path, message in _explain(error):
-            yield SchemaProblem(prefix + path, message, schema=source)
+    for path, message in _explained(validator, instance):
+        yield SchemaProblem(prefix + path, message, schema=source)
+
+
+def _explained(validator: CompiledSchema, instance: Any) -> Iterator[tuple[Path, str]]:
+    """``(path, message)`` of every problem of ``instance``, as jsonschema finds them.
+
+    jsonschema walks the whole instance, and is slow; the fast check is not. So the walk
+    goes down only into the fields and items the fast check refuses (:func:`split`), and
+    jsonschema explains the smallest parts it must: a policy with one unknown field costs
+    about as much as a valid one.
+    """
+    if validator.passes(instance):
+        return
+    parts = split(validator) if isinstance(instance, dict | list) else None
+    if parts is None:
+        for error in validator.validator.iter_errors(prune_nulls(instance)):
+            yield from _explain(error)
+        return
+    # The shell checks the node's own keywords (its children accept any value).
+    for error in parts.shell.validator.iter_errors(prune_nulls(instance)):
+        yield from _explain(error)
+    if isinstance(instance, dict):
+        for name, value in instance.items():
+            field = parts.properties.get(name) if isinstance(name, str) else None
+            if field is not None and value is not None:
+                yield from (((name, *path), text) for path, text in _explained(field, value))
+    elif parts.items is not None:
+        for index, item in enumerate(instance):
+            yield from (((index, *path), text) for path, text in _explained(parts.items, item))
 
 
 def _explain(error: ValidationError) -> Iterator[tuple[Path, str]]:
