@@ -14,7 +14,7 @@ from gitopspol.schema import SchemaProblem, validate_manifest
 
 def schema_problems(ctx: RuleContext, doc: Subject) -> list[SchemaProblem]:
     """``validate_manifest(doc.data, crds=ctx.crds)``, once per document of the context."""
-    cache: dict[int, tuple[Subject, list[SchemaProblem]]] = ctx.cached("schema", dict)
+    cache: dict[int, tuple[Subject, list[SchemaProblem]]] = ctx.cached("schema-problems", dict)
     found = cache.get(id(doc))
     if found is None:
         # The document is kept with its problems, so its id is not reused while cached.
