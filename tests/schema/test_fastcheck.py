@@ -24,6 +24,7 @@ from gitopspol.schema.builtin import (
     builtin_validator,
     compile_schema,
     schema_registry,
+    split,
 )
 from gitopspol.schema.fastcheck import Unsure, compile_check, prune_nulls
 from gitopspol.schema.validate import _explain, _explained
@@ -183,6 +184,10 @@ def test_every_builtin_and_upstream_kind_is_checked_fast(upstream_crds: CrdRegis
         ref = builtin_ref(api_version, kind)
         assert ref is not None
         assert builtin_validator(ref).check is not None, (api_version, kind)
+        # An invalid document is explained field by field, not by one walk of all of it.
+        parts = split(builtin_validator(ref))
+        assert parts is not None, (api_version, kind)
+        assert {"apiVersion", "kind", "metadata"} <= parts.properties.keys()
     # Constraint kinds are generated on use (by other tests of the session): not counted.
     crd_kinds = [k for k in upstream_crds.kinds() if not k.startswith("constraints.gatekeeper.sh/")]
     assert len(crd_kinds) == UPSTREAM_CRD_KINDS
