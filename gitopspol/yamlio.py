@@ -54,6 +54,8 @@ _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MERGE = "tag:yaml.org,2002:merge"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
 
 # go-yaml v3 resolve.go: the fixed table of special plain scalars.
 _SPECIAL: dict[str, tuple[str, Any]] = {
@@ -143,8 +145,8 @@ class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoa
         if kind is ScalarNode:
             return _STR
         if kind is SequenceNode:
-            return "tag:yaml.org,2002:seq"
-        return "tag:yaml.org,2002:map"
+            return _SEQ
+        return _MAP
 
     #: The text has no anchor, hence no alias (set by :func:`load_all`): documents are trees
     #: no larger than their text, and only their depth needs checking.
@@ -153,6 +155,10 @@ class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoa
     def construct_document(self, node: Node) -> Any:
         if self.tree:
             _check_depth(node)
+            try:
+                return _construct_tree(node)
+            except (_Unusual, yaml.YAMLError):
+                pass  # PyYAML's constructor decides, and reports the first error it meets
         else:
             _check_limits(node)
         return super().construct_document(node)
@@ -233,17 +239,26 @@ def _construct_bool(loader: Any, node: ScalarNode) -> bool:
 
 def _construct_timestamp(loader: Any, node: ScalarNode) -> str:
     match = _TIMESTAMP_RE.match(node.value)
-    if match is None:
-        raise yaml.constructor.ConstructorError(
-            None, None, f"invalid timestamp {node.value!r}", node.start_mark
-        )
-    return _format_go_time(match)
+    try:
+        if match is not None:
+            return _format_go_time(match)
+    except ValueError:  # "!!timestamp 2024-13-40": no such date
+        pass
+    raise yaml.constructor.ConstructorError(
+        None, None, f"invalid timestamp {node.value!r}", node.start_mark
+    )
 
 
 _Loader.add_constructor(_INT, _construct_int)
 _Loader.add_constructor(_FLOAT, _construct_float)
 _Loader.add_constructor(_BOOL, _construct_bool)
 _Loader.add_constructor(_TIMESTAMP, _construct_timestamp)
+_SCALARS: dict[str, Any] = {
+    _INT: _construct_int,
+    _FLOAT: _construct_float,
+    _BOOL: _construct_bool,
+    _TIMESTAMP: _construct_timestamp,
+}
 # Everything SafeLoader does not know (python/object, custom tags) falls through to
 # construct_undefined, which raises: unknown tags are input errors.
 
@@ -285,6 +300,62 @@ def _check_limits(root: Node) -> None:
             continue
         stack.append((node, depth, True))
         stack.extend((child, depth + 1, False) for child in children if id(child) not in sizes)
+
+
+class _Unusual(Exception):
+    """A document :func:`_construct_tree` leaves to PyYAML's constructor."""
+
+
+def _construct_tree(root: Node) -> Any:
+    """Construct a document without aliases exactly as the loader's constructor does.
+
+    PyYAML's generic constructor costs several Python calls per node; this loop handles the
+    plain case (standard tags, scalar keys, no merge keys, no duplicate keys) and raises
+    :class:`_Unusual` for anything else.
+    """
+    result: list[Any] = [None]
+    # (node, the container its value goes in, the key or index there)
+    work: list[tuple[Node, Any, Any]] = [(root, result, 0)]
+    while work:
+        node, parent, slot = work.pop()
+        tag = node.tag
+        value: Any
+        if tag == _MAP and isinstance(node, MappingNode):
+            value = {}
+            seen: set[tuple[str, str]] = set()
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, ScalarNode) or key_node.tag == _MERGE:
+                    raise _Unusual
+                seen.add((key_node.tag, key_node.value))
+                key = _scalar(key_node)
+                value[key] = None
+                work.append((value_node, value, key))
+            if len(seen) != len(node.value) or len(value) != len(node.value):
+                # A duplicate key (the constructor reports it), or two keys with one value
+                # (``1`` and ``0x1``: the later one wins there).
+                raise _Unusual
+        elif tag == _SEQ and isinstance(node, SequenceNode):
+            value = [None] * len(node.value)
+            work.extend((item, value, index) for index, item in enumerate(node.value))
+        elif isinstance(node, ScalarNode):
+            value = _scalar(node)
+        else:
+            raise _Unusual
+        parent[slot] = value
+    return result[0]
+
+
+def _scalar(node: ScalarNode) -> Any:
+    """A scalar node's value, as the loader's registered constructors make it."""
+    tag = node.tag
+    if tag == _STR:
+        return node.value
+    if tag == _NULL:
+        return None
+    constructor = _SCALARS.get(tag)
+    if constructor is None:
+        raise _Unusual
+    return constructor(None, node)
 
 
 def _check_depth(root: Node) -> None:

@@ -132,3 +132,9 @@ def test_round_trip_keeps_comments() -> None:
     data = yamlio.rt_load(text)
     data["a"] = 2
     assert yamlio.rt_dump(data) == "# top\na: 2  # why\nb:\n- x\n"
+
+
+def test_explicit_timestamp_that_is_no_date_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="invalid timestamp") as info:
+        yamlio.load("a: 1\nk: !!timestamp 2024-13-40\n", "f.yaml")
+    assert info.value.line == 2

@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gitopspol import yamlio
 from gitopspol.errors import InputError
+from tests.conftest import need_shared
 
 Tree = tuple[str, list["Tree"]]
 LEAF: Tree = ("leaf", [])
@@ -130,3 +133,78 @@ def test_kept_texts_are_bounded_oldest_out_first() -> None:
     big = "big: " + "x" * 200 + "\n"  # more than an eighth of the limit: never kept
     kept.put(big, [{"big": "x" * 200}])
     assert big not in kept.blobs
+
+
+def _outcome(text: str, tree: bool) -> str:
+    """What loading ``text`` gives with or without the fast paths: the data or the error."""
+    try:
+        return repr(yamlio._construct_all(text, tree))
+    except (yaml.YAMLError, RecursionError, UnicodeEncodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = (mark.line, mark.column) if mark is not None else None
+        return f"{type(exc).__name__}: {getattr(exc, 'problem', exc)} at {line}"
+
+
+_PIECES = [
+    "a: 1",
+    "b: 0x1F",
+    "1: one",
+    "0x1: hex one",
+    "~: null key",
+    "null: again",
+    ".nan: x",
+    ".NaN: y",
+    "true: t",
+    "True: t2",
+    "c: !!str 12",
+    "d: !!int '7'",
+    "e: !!int seven",
+    "f: !!float 1_0.5",
+    "g: !!binary aGVsbG8=",
+    "h: !!set {x, y}",
+    "i: !custom thing",
+    "j: 2024-05-06",
+    "k: !!timestamp 2024-13-40",
+    "l: [1, {m: n}, [o]]",
+    "p: {q: [], r: {}}",
+    "? [complex]\n: key",
+    "<<: {s: 1}",
+    "t: !!map {u: 1}",
+    "v: !!seq [w]",
+    "x: !!str [y]",
+    "a: duplicate",
+    "z: |\n  block\n  text",
+    "'quoted': \"double\"",
+    "yes: no",
+    "- item",
+    "---",
+]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_PIECES), max_size=8))
+def test_fast_construction_matches_pyyaml(pieces: list[str]) -> None:
+    text = "\n".join(pieces) + "\n"
+    assert _outcome(text, tree=True) == _outcome(text, tree=False)
+
+
+@pytest.mark.parametrize("corpus", ["kustomize", "gatekeeper", "kyverno", "psa"])
+def test_fast_construction_matches_pyyaml_on_the_corpus(corpus: str) -> None:
+    root = need_shared("corpus", corpus)
+    files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    assert len(files) > 100
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="surrogateescape")
+        assert _outcome(text, tree=True) == _outcome(text, tree=False), path
+
+
+def test_plain_documents_take_the_fast_construction() -> None:
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels: {a: 'yes', b: 0755}\n"
+        "spec:\n  containers:\n  - name: c\n    image: nginx\n    ports: [80, 0x1F]\n"
+        "  x: [1.5, .inf, ~, true, 2024-05-06]\n"
+    )
+    node = yaml.compose(text, Loader=yamlio._Loader)
+    assert yamlio._construct_tree(node) == yamlio._construct_all(text, tree=False)[0]
+    with pytest.raises(yamlio._Unusual):
+        yamlio._construct_tree(yaml.compose("a: 1\na: 2\n", Loader=yamlio._Loader))
