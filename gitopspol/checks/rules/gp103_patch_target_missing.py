@@ -54,6 +54,7 @@ Failing example::
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -111,10 +112,20 @@ def selector_matches(selector: str, labels: Mapping[str, Any]) -> bool:
 def _full(pattern: Any, value: str) -> bool:
     if not pattern:
         return True
+    text = str(pattern)
+    if not _REGEX_CHARS & set(text):
+        return text == value  # a literal (most targets): no regex to compile
+    compiled = _compiled(text)
+    return compiled.fullmatch(value) is not None if compiled else text == value
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(pattern: str) -> re.Pattern[str] | None:
+    """The compiled pattern, None when it is not a regex (Python's own cache holds 512)."""
     try:
-        return re.fullmatch(str(pattern), value) is not None
+        return re.compile(pattern)
     except re.error:
-        return str(pattern) == value
+        return None
 
 
 def target_matches(target: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
