@@ -7,8 +7,12 @@ lock, so programs can be shared between threads.
 
 Evaluation is bounded: the runtime stops any expression after 10,000 comprehension
 iterations in total ("iteration budget exceeded"), CEL has no other loops, and regular
-expressions are RE2 (linear time). A runaway expression is therefore stopped and reported
-as a :class:`~gitopspol.errors.PolicyError`, like any compile or evaluation error.
+expressions are RE2 (linear time). Memory is bounded by :mod:`.cost`: an expression whose
+worst case builds more than 64 MiB from its literals does not compile, one that could grow
+faster than 64 times its input is checked against the actual input before it runs, and a
+value handed on (a ValidatingPolicy variable) larger than 8 MiB is refused. A runaway
+expression is therefore stopped and reported as a :class:`~gitopspol.errors.PolicyError`,
+like any compile or evaluation error.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gitopspol.engines.cel import library
+from gitopspol.engines.cel import cost, library
 from gitopspol.engines.cel.compat import go_compat
 from gitopspol.errors import PolicyError
 
@@ -93,15 +97,22 @@ def _env(variables: tuple[str, ...]) -> Any:
 class Program:
     """A compiled CEL expression. Build it with :func:`compile_program`."""
 
-    __slots__ = ("_compiled", "_env", "expression", "variables")
+    __slots__ = ("_check", "_compiled", "_env", "expression", "variables")
 
     def __init__(
-        self, expression: str, variables: tuple[str, ...], compiled: Any, env: Any
+        self,
+        expression: str,
+        variables: tuple[str, ...],
+        compiled: Any,
+        env: Any,
+        check: cost.Bound | None = None,
     ) -> None:
         self.expression = expression
         self.variables = variables
         self._compiled = compiled
         self._env = env
+        #: the memory bound, when it must be checked against each input (see cost.py)
+        self._check = check
 
     def evaluate(self, activation: Mapping[str, Any]) -> Any:
         """Evaluate on ``activation`` (variable name -> plain data); return plain data.
@@ -123,6 +134,16 @@ class Program:
         for name in _MAP_VARIABLES.intersection(self.variables):
             if data[name] is None:
                 data[name] = _MAP_DEFAULTS[name]
+        if self._check is not None:
+            n = cost.input_size(data)
+            if self._check.at(n) > cost.LIMIT:
+                raise PolicyError(
+                    self._error_text(
+                        f"evaluation refused: on inputs of {n} bytes it may build "
+                        f"{self._check.at(n):.3g} bytes of values, more than the "
+                        f"{cost.LIMIT >> 20} MiB limit"
+                    )
+                )
         try:
             # An Activation converts values on access: much faster than eval(data=...),
             # which converts every variable up front.
@@ -132,12 +153,21 @@ class Program:
         try:
             if value.type().name() == "ERROR":
                 raise PolicyError(self._error_text(str(value.value())))
-            return value.plain_value()
+            result = value.plain_value()
         except TypeError:  # optional values do not convert to Python (and report as ERROR)
             raise PolicyError(
                 f"CEL expression {_shorten(self.expression)!r}: result is an optional value; "
                 "use .orValue() or .hasValue()"
             ) from None
+        # A value handed on to other expressions (a variable) is bounded too: a chain of
+        # variables, each doubling the last, would otherwise grow without a limit.
+        if not isinstance(result, bool | int | float) and cost.size_of(result) > cost.VALUE_LIMIT:
+            raise PolicyError(
+                self._error_text(
+                    f"the result is larger than the {cost.VALUE_LIMIT >> 20} MiB limit"
+                )
+            )
+        return result
 
     def _error_text(self, detail: str) -> str:
         detail = _NOT_FOUND.sub(r"no such key: \1", detail.strip())
@@ -192,7 +222,19 @@ def compile_program(expr: str, variables: Sequence[str] = DEFAULT_VARIABLES) -> 
         if program is None:
             env = _env(names)
             compiled = _compile(env, expr)
-            program = Program(expr, names, compiled, env)
+            serialized = compiled.serialize()
+            built = cost.estimate(serialized).constant
+            if built > cost.LIMIT:
+                raise PolicyError(
+                    f"CEL expression {_shorten(expr)!r} does not compile: it may build "
+                    f"{built:.3g} bytes of values, more than the {cost.LIMIT >> 20} MiB "
+                    "limit (worst-case estimate)"
+                )
+            # Growth from the inputs, comprehensions aside (their iterations are bounded
+            # by the budget): checked against the actual inputs when it could be large.
+            growth = cost.estimate(serialized, iterations=1)
+            check = growth if growth.needs_input_size else None
+            program = Program(expr, names, compiled, env, check)
             if len(_PROGRAMS) >= MAX_CACHED_PROGRAMS:
                 _PROGRAMS.clear()
             _PROGRAMS[key] = program
