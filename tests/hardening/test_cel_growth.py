@@ -131,3 +131,11 @@ def test_estimate_of_ordinary_expressions_needs_no_runtime_check() -> None:
     ):
         bound = cost.estimate(compile_program(expr)._compiled.serialize(), iterations=1)
         assert not bound.needs_input_size, expr
+
+
+def test_input_copied_in_every_iteration_is_checked_against_it() -> None:
+    # The iteration budget bounds the copies (10,000), not their size: 10,000 x 200 KB.
+    program = compile_program("lists.range(5000).map(i, object.data).size()")
+    assert program.evaluate({"object": {"data": "x" * 100}}) == 5000
+    with pytest.raises(PolicyError, match="more than the 1024 MiB limit"):
+        program.evaluate({"object": {"data": "x" * 200_000}})

@@ -32,6 +32,10 @@ from typing import Any
 
 #: The most one evaluation may allocate (by the estimate), in bytes.
 LIMIT = 64 * 1024 * 1024
+#: The most one evaluation may allocate counting up to 10,000 comprehension iterations
+#: that each copy an input (``lists.range(10000).map(i, object.data)``): checked against
+#: the actual input, for the few expressions whose estimate depends on it that much.
+LOOP_LIMIT = 1024 * 1024 * 1024
 #: The largest value one expression hands on to others (a ValidatingPolicy variable). A
 #: Kubernetes object is at most 1.5 MiB (etcd's request limit); a chain of variables, each
 #: doubling the one before, stops here.

@@ -9,7 +9,8 @@ Evaluation is bounded: the runtime stops any expression after 10,000 comprehensi
 iterations in total ("iteration budget exceeded"), CEL has no other loops, and regular
 expressions are RE2 (linear time). Memory is bounded by :mod:`.cost`: an expression whose
 worst case builds more than 64 MiB from its literals does not compile, one that could grow
-faster than 64 times its input is checked against the actual input before it runs, and a
+faster than 64 times its input is checked against the actual input before it runs (64 MiB;
+1 GiB counting comprehensions, which the iteration budget bounds), and a
 value handed on (a ValidatingPolicy variable) larger than 8 MiB is refused. A runaway
 expression is therefore stopped and reported as a :class:`~gitopspol.errors.PolicyError`,
 like any compile or evaluation error.
@@ -97,7 +98,7 @@ def _env(variables: tuple[str, ...]) -> Any:
 class Program:
     """A compiled CEL expression. Build it with :func:`compile_program`."""
 
-    __slots__ = ("_check", "_compiled", "_env", "expression", "variables")
+    __slots__ = ("_checks", "_compiled", "_env", "expression", "variables")
 
     def __init__(
         self,
@@ -105,14 +106,14 @@ class Program:
         variables: tuple[str, ...],
         compiled: Any,
         env: Any,
-        check: cost.Bound | None = None,
+        checks: tuple[tuple[cost.Bound, int], ...] = (),
     ) -> None:
         self.expression = expression
         self.variables = variables
         self._compiled = compiled
         self._env = env
-        #: the memory bound, when it must be checked against each input (see cost.py)
-        self._check = check
+        #: memory bounds to check against each input, with their limits (see cost.py)
+        self._checks = checks
 
     def evaluate(self, activation: Mapping[str, Any]) -> Any:
         """Evaluate on ``activation`` (variable name -> plain data); return plain data.
@@ -134,16 +135,17 @@ class Program:
         for name in _MAP_VARIABLES.intersection(self.variables):
             if data[name] is None:
                 data[name] = _MAP_DEFAULTS[name]
-        if self._check is not None:
+        if self._checks:
             n = cost.input_size(data)
-            if self._check.at(n) > cost.LIMIT:
-                raise PolicyError(
-                    self._error_text(
-                        f"evaluation refused: on inputs of {n} bytes it may build "
-                        f"{self._check.at(n):.3g} bytes of values, more than the "
-                        f"{cost.LIMIT >> 20} MiB limit"
+            for bound, limit in self._checks:
+                if bound.at(n) > limit:
+                    raise PolicyError(
+                        self._error_text(
+                            f"evaluation refused: on inputs of {n} bytes it may build "
+                            f"{bound.at(n):.3g} bytes of values, more than the "
+                            f"{limit >> 20} MiB limit"
+                        )
                     )
-                )
         try:
             # An Activation converts values on access: much faster than eval(data=...),
             # which converts every variable up front.
@@ -223,18 +225,24 @@ def compile_program(expr: str, variables: Sequence[str] = DEFAULT_VARIABLES) -> 
             env = _env(names)
             compiled = _compile(env, expr)
             serialized = compiled.serialize()
-            built = cost.estimate(serialized).constant
+            full = cost.estimate(serialized)
+            built = full.constant
             if built > cost.LIMIT:
                 raise PolicyError(
                     f"CEL expression {_shorten(expr)!r} does not compile: it may build "
                     f"{built:.3g} bytes of values, more than the {cost.LIMIT >> 20} MiB "
                     "limit (worst-case estimate)"
                 )
-            # Growth from the inputs, comprehensions aside (their iterations are bounded
-            # by the budget): checked against the actual inputs when it could be large.
+            # Growth from the inputs is checked against their actual size when it could
+            # be large: without comprehensions (doubling binds) against LIMIT, with the
+            # iteration budget (an input copied in every iteration) against LOOP_LIMIT.
             growth = cost.estimate(serialized, iterations=1)
-            check = growth if growth.needs_input_size else None
-            program = Program(expr, names, compiled, env, check)
+            checks = tuple(
+                (bound, limit)
+                for bound, limit in ((growth, cost.LIMIT), (full, cost.LOOP_LIMIT))
+                if bound.needs_input_size
+            )
+            program = Program(expr, names, compiled, env, checks)
             if len(_PROGRAMS) >= MAX_CACHED_PROGRAMS:
                 _PROGRAMS.clear()
             _PROGRAMS[key] = program
