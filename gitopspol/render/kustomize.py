@@ -16,13 +16,10 @@ build it once; every result it hands out is a private copy.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
 import math
 import os
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +29,7 @@ from gitopspol.errors import GitopspolError, RenderError
 from gitopspol.render import merge as smp
 from gitopspol.render import specs as S
 from gitopspol.render.generators import content_hash, generate
+from gitopspol.render.memory import paused_gc
 from gitopspol.render.model import Origin, Res, Resource, deep_copy, split_api_version
 from gitopspol.render.resmap import (
     CONFIG_KEYS,
@@ -976,25 +974,6 @@ class Renderer:
 
 # ---------------------------------------------------------------------------------------
 # helpers used by the transformers
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for a build.
-
-    A build allocates hundreds of thousands of containers (parsed YAML, copied resources)
-    and keeps most of them; every full collection rescans all that is kept, which took
-    more than a third of the time of a 20-tier build. Parsed data holds no cycles, so
-    nothing is lost by collecting once after the build instead.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _items(doc: Any) -> list[Any]:
