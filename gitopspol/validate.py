@@ -311,6 +311,8 @@ def validate_repository(
     finding. ``progress(done, total, step)`` is called before each step (rendering, then each
     rule), for a progress bar. ``cache_dir`` keeps behaviour results across runs.
     """
+    from gitopspol.render.memory import frozen_gc, paused_gc
+
     started = time.monotonic()
     report = progress or (lambda done, total, step: None)
     repo = load_repository(root)
@@ -322,16 +324,19 @@ def validate_repository(
     changed = changed_files(repo.root, changed_since) if changed_since else None
     chosen = tuple(rules) if rules is not None else RULES
     report(0, len(chosen) + 1, "render")
-    rendered = render_repository(repo)
-    # Behaviour cases are skipped when nothing a case depends on changed.
-    behaviour = changed is None or _behaviour_touched(rendered, changed)
-    # With --changed-since, per-document rules run on touched resources only (the findings
-    # about the others would be dropped); a gitopspol.yaml change limits nothing.
-    only = None
-    if changed is not None and repo.config_file.resolve() not in changed:
-        only = touched_resources(rendered, changed)
-    ctx = rule_context(rendered, crds=registry, today=today, behaviour=behaviour, only=only)
-    with _result_cache(cache_dir):
+    # What is rendered lives to the end of the run: the garbage collector is paused while
+    # rendering, and then kept from rescanning it (gitopspol.render.memory says why).
+    with paused_gc():
+        rendered = render_repository(repo)
+        # Behaviour cases are skipped when nothing a case depends on changed.
+        behaviour = changed is None or _behaviour_touched(rendered, changed)
+        # With --changed-since, per-document rules run on touched resources only (the
+        # findings about the others would be dropped); a gitopspol.yaml change limits nothing.
+        only = None
+        if changed is not None and repo.config_file.resolve() not in changed:
+            only = touched_resources(rendered, changed)
+        ctx = rule_context(rendered, crds=registry, today=today, behaviour=behaviour, only=only)
+    with frozen_gc(), _result_cache(cache_dir):
         # The behaviour cases (GP4xx) run on the second core while the other rules run here.
         # They run last, so that the others overlap them; findings keep the rules' order.
         job = start_in_background(ctx) if any(r.id.startswith("GP4") for r in chosen) else None
