@@ -79,7 +79,13 @@ class SourceDocument:
 
 def path_to_pointer(path: Sequence[str | int]) -> str:
     """``("spec", "rules", 0)`` as the JSON pointer ``/spec/rules/0`` (RFC 6901 escaping)."""
-    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
+    parts = []
+    for part in path:  # policy views make tens of thousands of pointers: escape only if needed
+        text = str(part)
+        if "~" in text or "/" in text:
+            text = text.replace("~", "~0").replace("/", "~1")
+        parts.append(text)
+    return "/" + "/".join(parts) if parts else ""
 
 
 def pointer_to_path(pointer: str) -> PathParts:
