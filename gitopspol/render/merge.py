@@ -429,10 +429,15 @@ def _parent(doc: Any, parts: list[str], op: str, path: str) -> Any:
 
 
 def _index(part: str, upper: int, op: str, path: str) -> int:
-    if not re.fullmatch(r"0|[1-9][0-9]*", part):
+    """An array index at most ``upper``, read as evanphx/json-patch reads it (kubectl): Go's
+    ``strconv.Atoi`` (``01`` and ``+1`` are 1), and a negative index counts from the end
+    (``-1`` is the last item; for ``add``, which may insert after it, the new last)."""
+    if not re.fullmatch(r"[+-]?[0-9]+", part, flags=re.ASCII):
         raise PatchError(f"{op} operation does not apply: invalid array index {part!r} in {path}")
     index = int(part)
-    if index > upper:
+    if index < 0:
+        index += upper + 1
+    if not 0 <= index <= upper:
         raise PatchError(f"{op} operation does not apply: index out of range in {path}")
     return index
 

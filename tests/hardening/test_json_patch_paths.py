@@ -4,7 +4,8 @@ kubectl's evanphx/json-patch splits a path at ``/`` and drops the first segment 
 is: ``spec/replicas`` is ``/replicas`` and ``zz/data/y`` is ``/data/y``; a path with no ``/``
 has no parent ("doc is missing path"). The empty path replaces the whole document for
 ``replace`` only (``add``, ``remove`` to ``""`` fail). ``~1`` and ``~0`` are decoded, other
-``~`` sequences kept as they are.
+``~`` sequences kept as they are. Array indexes are Go's ``strconv.Atoi`` (``01``, ``+1``)
+and a negative index counts from the end (``-1`` is the last item; for ``add``, after it).
 """
 
 from __future__ import annotations
@@ -53,6 +54,19 @@ CASES: list[tuple[str, list[dict[str, Any]], bool | str]] = [
             {"op": "add", "path": "/data/a~2b", "value": "R2"},
             {"op": "add", "path": "/data/~", "value": "T2"},
             {"op": "add", "path": "/data/~01", "value": "T3"},
+        ],
+        True,
+    ),
+    (
+        "array-indexes",  # Go's strconv.Atoi, and negative indexes from the end
+        [
+            {"op": "replace", "path": "/list/-1", "value": "last"},
+            {"op": "add", "path": "/list/-1", "value": "appended"},
+            {"op": "add", "path": "/list/-4", "value": "first"},
+            {"op": "replace", "path": "/list/01", "value": "one"},
+            {"op": "add", "path": "/list/+1", "value": "plus"},
+            {"op": "remove", "path": "/list/-2"},
+            {"op": "test", "path": "/list/-1", "value": "appended"},
         ],
         True,
     ),
@@ -123,3 +137,24 @@ def test_no_slash_path_records_the_pointer_it_set(tmp_path: Path) -> None:
     (resource,) = build(root)
     assert resource.data["spec"] == {"replicas": 1}
     assert list(resource.field_origins) == ["/spec"]
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        {"op": "replace", "path": "/list/-3", "value": "z"},
+        {"op": "add", "path": "/list/-4", "value": "z"},
+        {"op": "remove", "path": "/list/-3"},
+    ],
+)
+def test_negative_index_past_the_start_fails_as_in_kubectl(
+    tmp_path: Path, op: dict[str, Any]
+) -> None:
+    # kubectl: "doc is missing key" / "Unable to access invalid index"; both refuse it.
+    root = _case(tmp_path, [op])
+    proc = subprocess.run(
+        [need_kubectl(), "kustomize", str(root)], capture_output=True, check=False, timeout=60
+    )
+    assert proc.returncode != 0
+    with pytest.raises(RenderError, match="index out of range in /list/-"):
+        render(root)
