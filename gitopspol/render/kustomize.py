@@ -16,6 +16,7 @@ build it once; every result it hands out is a private copy.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -123,9 +124,8 @@ def _line_index(text: str, depth: int = 4) -> dict[tuple[str | int, ...], int]:
     """Line of every key and list item down to ``depth`` levels (one compose per file)."""
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        root = yaml.compose(text, Loader=loader)
+        root = yaml.compose(text, Loader=_positions_loader())
     except yaml.YAMLError:
         return {}
     out: dict[tuple[str | int, ...], int] = {}
@@ -145,6 +145,20 @@ def _line_index(text: str, depth: int = 4) -> dict[tuple[str | int, ...], int]:
                 out[sub] = item.start_mark.line + 1
                 stack.append((item, sub))
     return out
+
+
+@functools.cache
+def _positions_loader() -> Any:
+    """A YAML loader for node positions only: no tags resolved (a quarter of a compose)."""
+    import yaml
+
+    base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class PositionsLoader(base):  # type: ignore[misc]
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+            return ""
+
+    return PositionsLoader
 
 
 class Renderer:
