@@ -570,7 +570,26 @@ def anchored(pattern: str) -> Any:
     compiled = go_regex(anchored_text)
     if compiled is None:
         raise RenderError(f"invalid regex {pattern!r} in target selector (RE2)")
+    if not _REGEX_META & set(pattern):
+        return _Literal(pattern)  # most targets: a string comparison instead of an RE2 call
     return compiled
+
+
+#: Characters with a meaning in RE2 syntax; a pattern without them matches only itself.
+_REGEX_META = frozenset("\\.+*?()|[]{}^$")
+
+
+class _Literal:
+    """An anchored pattern without metacharacters: matches exactly its own text."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def match(self, value: str) -> bool:
+        """Whether ``value`` is the text (what the anchored RE2 pattern matches)."""
+        return value == self.text
 
 
 _REQ_RE = re.compile(
