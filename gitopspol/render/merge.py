@@ -563,14 +563,16 @@ def anchored(pattern: str) -> Any:
     names Python's own ``re`` cache (512 entries) would recompile the syntax check each time.
     """
     anchored_text = f"^(?:{pattern})$"
+    literal = not _REGEX_META & set(pattern)
     try:
-        re.compile(anchored_text)
+        if not literal:  # a literal is always valid Python regex syntax
+            re.compile(anchored_text)
     except re.error as exc:
         raise RenderError(f"invalid regex {pattern!r} in target selector: {exc}") from None
     compiled = go_regex(anchored_text)
     if compiled is None:
         raise RenderError(f"invalid regex {pattern!r} in target selector (RE2)")
-    if not _REGEX_META & set(pattern):
+    if literal:
         return _Literal(pattern)  # most targets: a string comparison instead of an RE2 call
     return compiled
 
