@@ -176,6 +176,7 @@ class Renderer:
         self._sizes: dict[Path, tuple[int, int]] = {}
         self._record = False  # record transformer annotations (top-level buildMetadata)
         self._reals: dict[str, str] = {}
+        self._files: dict[tuple[Path, str], Path] = {}  # (kustomization, entry) -> file
         self._nonfinite = False  # a file mentions .inf or .nan: check values before output
         self.warnings: list[str] = []
         self.schema = smp.Schema()
@@ -282,6 +283,9 @@ class Renderer:
 
         if not isinstance(rel, str) or not rel:
             raise refuse(f"expected a file path, got {rel!r}")
+        known = self._files.get((kust.path, rel))
+        if known is not None:  # the size count and the build resolve each entry
+            return known
         if _REMOTE_RE.search(rel):
             raise refuse(f"remote resource {rel!r} refused: gitopspol never reaches the network")
         if os.path.isabs(rel):
@@ -294,7 +298,8 @@ class Renderer:
         # Both are normalised absolute paths: "below" is a prefix ending at a separator.
         if real != root and not real.startswith(root.rstrip(os.sep) + os.sep):
             raise refuse(f"security: file '{real}' is not in or below '{root}' (load restrictor)")
-        return Path(real)
+        found = self._files[(kust.path, rel)] = Path(real)
+        return found
 
     def _realpath(self, path: str) -> str:
         """``os.path.realpath``, each folder resolved once (a file then costs one lstat)."""
