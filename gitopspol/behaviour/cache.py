@@ -2,7 +2,7 @@
 
 An engine's answer for one policy on one request is a pure function of the policy document
 (for Gatekeeper: the compiled template and the constraint), the request and the labels of
-its namespace. :meth:`ResultCache.results` keys that answer by digests of those inputs
+its namespace. :meth:`ResultCache.lookup` and :meth:`~ResultCache.store` key that answer by digests of those inputs
 (policy, request), so a policy that did not change is not evaluated again; after a
 one-policy change only that policy runs against the cases.
 
@@ -23,7 +23,7 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -102,16 +102,9 @@ class ResultCache:
             self._digests[id(doc)] = found
         return found[1]
 
-    def results(
-        self, policy: str, request: str, compute: Callable[[], list[RuleResult]]
-    ) -> tuple[RuleResult, ...]:
-        """The cached results of ``policy`` (a :func:`policy_key`) for ``request`` (a
-        digest), else ``compute()`` (then cached)."""
-        found = self.lookup(policy, request)
-        return found if found is not None else self.store(policy, request, compute())
-
     def lookup(self, policy: str, request: str) -> tuple[RuleResult, ...] | None:
-        """The cached results of ``policy`` for ``request`` (None: not cached, a miss)."""
+        """The cached results of ``policy`` (a :func:`policy_key`) for ``request`` (a digest);
+        None when not cached (a miss: :meth:`store` the computed results)."""
         used = self._used.get(policy)
         if used is None:
             used = self._used[policy] = {}

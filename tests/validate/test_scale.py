@@ -106,19 +106,21 @@ def test_bad_entry_is_computed_again(tmp_path: Path) -> None:
     )
     cache = ResultCache(tmp_path)
     for key in bad:
-        assert cache.results(key, "r0", lambda: [good]) == (good,)
+        assert cache.lookup(key, "r0") is None
+        assert cache.store(key, "r0", [good]) == (good,)
     assert (cache.hits, cache.misses) == (0, len(bad))
     cache.save()
     warm = ResultCache(tmp_path)
-    assert warm.results("k", "r0", list) == (good,)
-    assert warm.results("k", "other", lambda: [good, good]) == (good, good)
+    assert warm.lookup("k", "r0") == (good,)
+    assert warm.lookup("k", "other") is None
+    warm.store("k", "other", [good, good])
     assert (warm.hits, warm.misses) == (1, 1)
     warm.save()
     again = ResultCache(tmp_path)
-    assert again.results("k", "other", list) == (good, good)
-    assert again.results("k", "r0", list) == (good,)
+    assert again.lookup("k", "other") == (good, good)
+    assert again.lookup("k", "r0") == (good,)
     # Entries the last run did not use are not kept.
-    assert again.results("l", "r0", list) == ()
+    assert again.lookup("l", "r0") is None
     assert (again.hits, again.misses) == (2, 1)
 
 
