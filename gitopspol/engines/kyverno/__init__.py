@@ -43,8 +43,11 @@ def evaluate(
     Audit -> AUDIT). ``exceptions`` are kyverno.io PolicyException documents; a rule they
     exempt is SKIP. Documents that are not kyverno.io policies are ignored.
     """
+    from gitopspol.engines.kyverno.engine import PolicySet
+
     inputs = _inputs(request, values, namespace_labels, exceptions)
-    return prepare(policies).evaluate(request, inputs)
+    chosen = [p for p in policies if _is_policy(p)]
+    return PolicySet.one_shot(chosen).evaluate(request, inputs)
 
 
 def prepare(policies: Sequence[Mapping[str, Any]]) -> PolicySet:

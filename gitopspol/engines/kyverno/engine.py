@@ -8,6 +8,7 @@ message naming the policy, rule and field, and evaluation continues.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -643,19 +644,14 @@ _MISSING: Any = object()
 
 
 def _canonical(value: Any) -> str:
-    """Canonical JSON of a policy part or request (non-JSON leaves by type and ``repr``);
-    ``repr`` for what JSON cannot sort (mappings with keys of several types)."""
-    import json
+    """A key equal for equal policy parts or requests: their ``repr``.
 
-    try:
-        return json.dumps(
-            value,
-            sort_keys=True,
-            separators=(",", ":"),
-            default=lambda o: f"<{type(o).__name__}:{o!r}>",
-        )
-    except (TypeError, ValueError):
-        return f"repr:{value!r}"
+    Parsed YAML holds only builtin types, whose ``repr`` is exact; the tiers' copies of a
+    policy keep the key order of the rendered base, so they get equal keys (a different
+    order only costs a second evaluation, never a wrong answer). ``repr`` is several times
+    cheaper than canonical JSON, and ``evaluate()`` prepares its policies on every call.
+    """
+    return repr(value)
 
 
 def _outcome_key(policy: Mapping[str, Any], rule: Mapping[str, Any]) -> str:
@@ -684,6 +680,7 @@ class _PreparedRule:
     name: str
     match_key: str
     exclude_key: str
+    #: Empty when the set does not remember outcomes.
     outcome_key: str
     #: ``match_key`` and ``exclude_key`` together.
     applies_key: str = ""
@@ -701,7 +698,25 @@ class _PreparedPolicy:
     error: RuleResult | None = None
 
 
-def _prepare(policy: Mapping[str, Any]) -> _PreparedPolicy:
+#: Policies prepared for one-shot sets, by content (``repr``): ``evaluate()`` calls prepare
+#: the same policies again and again (auto-generated rules cost a JSON round trip each).
+#: Entries hold copies, so that a caller changing its policy later cannot reach them.
+_ONE_SHOT: dict[str, _PreparedPolicy] = {}
+_ONE_SHOT_LIMIT = 4096
+
+
+def _one_shot(policy: Mapping[str, Any]) -> _PreparedPolicy:
+    key = repr(policy)
+    found = _ONE_SHOT.get(key)
+    if found is None:
+        found = _prepare(copy.deepcopy(policy), remember=False)
+        if len(_ONE_SHOT) >= _ONE_SHOT_LIMIT:
+            _ONE_SHOT.clear()
+        _ONE_SHOT[key] = found
+    return found
+
+
+def _prepare(policy: Mapping[str, Any], remember: bool) -> _PreparedPolicy:
     try:
         rules = expand_rules(policy)
     except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
@@ -718,7 +733,7 @@ def _prepare(policy: Mapping[str, Any]) -> _PreparedPolicy:
                 str(rule.get("name", "")),
                 _canonical(rule.get("match")),
                 _canonical(rule.get("exclude")),
-                _outcome_key(policy, rule),
+                _outcome_key(policy, rule) if remember else "",
             )
             for rule in rules
         ),
@@ -735,11 +750,20 @@ class PolicySet:
     per distinct (policy spec and rule without action fields, request, inputs): tiers that
     differ only in failure actions, background or exclusions share the work, and the
     failure action is then applied per policy. Policies must not change while a set uses
-    them.
+    them. ``remember=False`` leaves outcomes out of the shared memo; see also
+    :meth:`one_shot`.
     """
 
-    def __init__(self, policies: Sequence[Mapping[str, Any]]) -> None:
-        self.policies = tuple(_prepare(p) for p in policies)
+    def __init__(self, policies: Sequence[Mapping[str, Any]], *, remember: bool = True) -> None:
+        self.policies = tuple(_prepare(p, remember) for p in policies)
+
+    @classmethod
+    def one_shot(cls, policies: Sequence[Mapping[str, Any]]) -> PolicySet:
+        """A set for one request (``evaluate()``): outcomes are not remembered, and equal
+        policies are prepared once per process (from copies)."""
+        made = cls(())
+        made.policies = tuple(_one_shot(p) for p in policies)
+        return made
 
     def evaluate(
         self,
@@ -817,7 +841,7 @@ class RequestInput:
         """The result of a rule that applies: its outcome (remembered when the inputs are
         plain data) with this policy's failure action."""
         request, inputs = self.request, self.inputs
-        if inputs.cel_context is not None:
+        if not item.outcome_key or inputs.cel_context is not None:
             outcome = _outcome(policy, item.rule, request, inputs)
         else:
             if self._key is None:

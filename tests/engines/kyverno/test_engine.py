@@ -630,7 +630,6 @@ def test_policy_sets_share_outcomes_across_tiers(monkeypatch: pytest.MonkeyPatch
     ]
     assert [r.actions for r in low] == [(Action.AUDIT,), (Action.DENY,)]
     assert [r.actions for r in high] == [(Action.DENY,), (Action.AUDIT,)]
-    assert high == evaluate([prd], request)
     # A change outside the action fields is evaluated on its own.
     changed = copy.deepcopy(prd)
     changed["spec"]["rules"][0]["validate"]["message"] = "changed"
@@ -644,3 +643,15 @@ def test_policy_sets_share_outcomes_across_tiers(monkeypatch: pytest.MonkeyPatch
         ),
     )
     assert [r.rule for r in excluded] == ["no-host-pid"]
+    # One-shot evaluate() (which remembers no outcomes) gives the same results.
+    assert high == evaluate([prd], request)
+
+
+def test_one_shot_evaluations_do_not_see_later_changes_to_a_policy() -> None:
+    """evaluate() prepares equal policies once; the prepared copy is the caller's no more."""
+    request = AdmissionRequest(object=pod("nginx:latest"))
+    first = copy.deepcopy(POLICY)
+    before = evaluate([first], request)
+    first["spec"]["rules"][0]["validate"]["pattern"] = {"spec": {"hostPID": True}}
+    assert evaluate([copy.deepcopy(POLICY)], request) == before
+    assert evaluate([first], request) != before
