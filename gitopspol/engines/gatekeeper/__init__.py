@@ -151,7 +151,10 @@ def prepare_constraints(
         actions = enforcement_actions(constraint, enforcement_point)
         spec = _spec(constraint)
         parameters = spec.get("parameters")
-        compiled.validate_parameters(policy, {} if parameters is None else parameters)
+        parameters_json = constraint_parameters_json(constraint)
+        compiled.validate_parameters(
+            policy, {} if parameters is None else parameters, parameters_json
+        )
         match = spec.get("match")
         try:
             match_key = json.dumps(match, sort_keys=True)
@@ -165,7 +168,7 @@ def prepare_constraints(
                 actions,
                 enforcement_point,
                 match,
-                constraint_parameters_json(constraint),
+                parameters_json,
                 match_key,
             )
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -187,14 +187,27 @@ class CompiledTemplate:
 
     template: Template
     backend: Backend
+    #: ``openAPIV3Schema`` as canonical JSON (the key of its validator), computed once.
+    schema_json: str = field(init=False, default="")
 
-    def validate_parameters(self, constraint_id: str, parameters: Any) -> None:
-        """Check ``spec.parameters`` against ``openAPIV3Schema``; raises :class:`PolicyError`."""
+    def __post_init__(self) -> None:
+        if self.template.schema is not None:
+            object.__setattr__(
+                self, "schema_json", json.dumps(self.template.schema, sort_keys=True)
+            )
+
+    def validate_parameters(
+        self, constraint_id: str, parameters: Any, parameters_json: str | None = None
+    ) -> None:
+        """Check ``spec.parameters`` against ``openAPIV3Schema``; raises :class:`PolicyError`.
+
+        ``parameters_json``: ``parameters`` as canonical JSON, when already known.
+        """
         if self.template.schema is None:
             return
-        errors = _parameter_errors(
-            json.dumps(self.template.schema, sort_keys=True), json.dumps(parameters, sort_keys=True)
-        )
+        if parameters_json is None:
+            parameters_json = json.dumps(parameters, sort_keys=True)
+        errors = _parameter_errors(self.schema_json, parameters_json)
         if errors:
             raise PolicyError(
                 f"constraint {constraint_id}: invalid parameters: " + "; ".join(errors)
